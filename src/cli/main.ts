@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * `shoptoken` — one command per file, one error boundary here.
+ */
+
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ShoptokenError } from '../errors.ts';
+import { type CliIO, type Command, UsageError } from './io.ts';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  emulator: {
+    summary: 'run the local Shopify emulator (--port N, --config FILE)',
+    load: async () => (await import('./emulator.ts')).run,
+  },
+  'tokens list': {
+    summary: 'list stored tokens (metadata only, never values) [--json]',
+    load: async () => (await import('./tokens-list.ts')).run,
+  },
+};
+
+function help(): string {
+  const lines = ['usage: shoptoken <command> [options]', '', 'commands:'];
+  for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(14)} ${summary}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs the CLI with `argv` (without node and script). Returns the exit code. */
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const name = [argv.slice(0, 2).join(' '), argv[0] ?? ''].find((candidate) => candidate in COMMANDS);
+  if (!name) {
+    const wantsHelp = argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help';
+    (wantsHelp ? io.stdout : io.stderr).write(help());
+    return wantsHelp ? 0 : 2;
+  }
+  const rest = argv.slice(name.split(' ').length);
+  try {
+    const command = await COMMANDS[name]!.load();
+    return await command(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`shoptoken ${name}: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof ShoptokenError) {
+      io.stderr.write(`shoptoken ${name}: ${error.message} (${error.code})\n`);
+      return 1;
+    }
+    // Unknown errors: print the message only; stack traces may carry request data.
+    io.stderr.write(`shoptoken ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const io: CliIO = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+  const code = await main(process.argv.slice(2), io);
+  // Long-running commands (the emulator) resolve only when they are done serving.
+  process.exitCode = code;
+}

@@ -1,0 +1,91 @@
+/**
+ * shoptoken's error hierarchy. Every error carries a stable `code` that callers can `switch` on.
+ * Messages never contain tokens, refresh tokens, secrets, HMACs or cookie values.
+ */
+
+export type ErrorCode =
+  | 'ERR_CONFIG'
+  | 'ERR_INVALID_SHOP'
+  | 'ERR_INVALID_HMAC'
+  | 'ERR_STALE_TIMESTAMP'
+  | 'ERR_INVALID_STATE'
+  | 'ERR_INSUFFICIENT_SCOPES'
+  | 'ERR_OAUTH_RESPONSE'
+  | 'ERR_UNEXPECTED_RESPONSE'
+  | 'ERR_TRANSPORT'
+  | 'ERR_DECRYPT'
+  | 'ERR_STORAGE';
+
+/** Base class of every error shoptoken throws on purpose. */
+export class ShoptokenError extends Error {
+  readonly code: ErrorCode;
+  /** True when repeating the same operation later may succeed. */
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ShoptokenError';
+    this.code = code;
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+/** Bad or missing configuration, reported when an object is built, never on a request. */
+export class ConfigError extends ShoptokenError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('ERR_CONFIG', `invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** A request from the network failed a check (shop, HMAC, timestamp, state, scopes). Maps to a 4xx. */
+export class RequestValidationError extends ShoptokenError {
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, status = 400) {
+    super(code, message);
+    this.name = 'RequestValidationError';
+    this.status = status;
+  }
+}
+
+/** Shopify answered a token request with an OAuth error (`{"error": …}`). */
+export class OAuthResponseError extends ShoptokenError {
+  readonly status: number;
+  readonly error: string;
+  readonly errorDescription: string | undefined;
+
+  constructor(status: number, error: string, errorDescription: string | undefined) {
+    super(
+      'ERR_OAUTH_RESPONSE',
+      `Shopify refused the token request (HTTP ${status}, ${error}${errorDescription ? `: ${errorDescription}` : ''})`,
+      { retryable: status === 429 || status >= 500 },
+    );
+    this.name = 'OAuthResponseError';
+    this.status = status;
+    this.error = error;
+    this.errorDescription = errorDescription;
+  }
+}
+
+/** Shopify answered with something that is not the documented shape. */
+export class UnexpectedResponseError extends ShoptokenError {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super('ERR_UNEXPECTED_RESPONSE', message, { retryable: status === 429 || status >= 500 });
+    this.name = 'UnexpectedResponseError';
+    this.status = status;
+  }
+}
+
+/** The request never got an HTTP answer (DNS, reset, timeout). */
+export class TransportError extends ShoptokenError {
+  constructor(message: string, cause: unknown) {
+    super('ERR_TRANSPORT', message, { cause, retryable: true });
+    this.name = 'TransportError';
+  }
+}

@@ -1,0 +1,30 @@
+/** Shopify's wire formats, pure and shared by the library and the emulator. */
+export { type AuthorizeUrlOptions, authorizeUrl } from './authorize.ts';
+export { type QueryInput, querySignatureMessage, signQuery, verifyHexHmac, verifyQueryHmac } from './hmac.ts';
+export { compactScopes, coversScopes, expandScopes, formatScopes, missingScopes, parseScopes } from './scopes.ts';
+export {
+  checkBaseUrlTemplate,
+  DEFAULT_SHOPIFY_BASE_URL,
+  isShopDomain,
+  normalizeShop,
+  SHOP_PLACEHOLDER,
+  shopBaseUrl,
+} from './shop.ts';
+export {
+  type SignedQueryOptions,
+  type SignedQueryResult,
+  TIMESTAMP_TOLERANCE_SECONDS,
+  verifySignedQuery,
+} from './signed-query.ts';
+export {
+  type AssociatedUser,
+  authorizationCodeRequest,
+  exchangeAuthorizationCode,
+  type OfflineTokenResponse,
+  type OnlineTokenResponse,
+  parseTokenResponseBody,
+  processTokenResponse,
+  type TokenEndpoint,
+  type TokenResponse,
+  tokenUrl,
+} from './tokens.ts';

@@ -1,0 +1,79 @@
+/**
+ * The vault's public shapes. App code gets access tokens and metadata from the vault; it never
+ * gets a refresh token.
+ */
+
+import type { AssociatedUser } from '../protocol/tokens.ts';
+
+export type TokenKind = 'offline' | 'online';
+
+/** What the install flow hands the vault after an offline code exchange. */
+export interface OfflineTokenInput {
+  shop: string;
+  accessToken: string;
+  scopes: readonly string[];
+  /** `null` for a non-expiring token. */
+  expiresAt: Date | null;
+  /** Only for expiring offline tokens. */
+  refreshToken: string | null;
+  refreshTokenExpiresAt: Date | null;
+}
+
+/** What the install flow hands the vault after an online (per-user) code exchange. */
+export interface OnlineTokenInput {
+  shop: string;
+  accessToken: string;
+  /** Scopes granted to the app (`scope`). */
+  scopes: readonly string[];
+  /** Scopes this user's token may use (`associated_user_scope`). */
+  associatedUserScopes: readonly string[];
+  expiresAt: Date;
+  user: AssociatedUser;
+}
+
+/** Metadata shared by every token record; never holds a token value. */
+export interface TokenMetadata {
+  shop: string;
+  kind: TokenKind;
+  /** `null` for offline tokens. */
+  userId: string | null;
+  scopes: string[];
+  /** `null` for offline tokens. */
+  associatedUserScopes: string[] | null;
+  expiresAt: Date | null;
+  refreshTokenExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An offline token as app code sees it. */
+export interface OfflineToken extends TokenMetadata {
+  kind: 'offline';
+  userId: null;
+  accessToken: string;
+  /** True for an expiring offline token (it has a refresh token, which the vault keeps to itself). */
+  expiring: boolean;
+}
+
+/** An online token as app code sees it. */
+export interface OnlineToken extends TokenMetadata {
+  kind: 'online';
+  userId: string;
+  accessToken: string;
+  associatedUserScopes: string[];
+  expiresAt: Date;
+  user: AssociatedUser;
+}
+
+/** The vault as the auth flow, the adapters and the CLI use it. */
+export interface TokenVault {
+  saveOffline(input: OfflineTokenInput): Promise<OfflineToken>;
+  saveOnline(input: OnlineTokenInput): Promise<OnlineToken>;
+  /** The shop's offline token, or `null` when there is none. */
+  offline(shop: string): Promise<OfflineToken | null>;
+  /** The user's online token, or `null` when there is none or it has expired. */
+  online(shop: string, userId: string): Promise<OnlineToken | null>;
+  /** Metadata of every stored token (no values), ordered by shop, kind, user. */
+  list(): Promise<TokenMetadata[]>;
+  close(): Promise<void>;
+}
