@@ -1,0 +1,56 @@
+/**
+ * In-memory token storage, for tests and short-lived processes. Rows are copied on the way in and
+ * out, so callers cannot change what is stored by mutating an object.
+ */
+
+import { ShoptokenError } from '../errors.ts';
+import type { TokenKind } from '../vault/types.ts';
+import type { TokenRow, TokenStorage } from './types.ts';
+
+function rowKey(shop: string, kind: TokenKind, userId: string): string {
+  return JSON.stringify([shop, kind, userId]);
+}
+
+/** Binary string order, the same as SQLite's default collation. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareRows(a: TokenRow, b: TokenRow): number {
+  return compare(a.shop, b.shop) || compare(a.kind, b.kind) || compare(a.userId, b.userId);
+}
+
+/**
+ * Creates an empty in-memory storage.
+ *
+ * @example
+ * const vault = openVault({ storage: createMemoryStorage(), keys: [{ id: 'k1', key: randomBytes(32) }] });
+ */
+export function createMemoryStorage(): TokenStorage {
+  const rows = new Map<string, TokenRow>();
+  let closed = false;
+  const ensureOpen = (): void => {
+    if (closed) throw new ShoptokenError('ERR_STORAGE', 'the memory storage is closed');
+  };
+
+  return {
+    async get(shop, kind, userId) {
+      ensureOpen();
+      const row = rows.get(rowKey(shop, kind, userId));
+      return row ? { ...row } : null;
+    },
+    async put(row) {
+      ensureOpen();
+      const key = rowKey(row.shop, row.kind, row.userId);
+      const existing = rows.get(key);
+      rows.set(key, { ...row, createdAt: existing ? existing.createdAt : row.createdAt });
+    },
+    async list() {
+      ensureOpen();
+      return [...rows.values()].map((row) => ({ ...row })).sort(compareRows);
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

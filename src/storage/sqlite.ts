@@ -1,0 +1,191 @@
+/**
+ * The embedded default storage: one SQLite file through `node:sqlite` (no native build). WAL
+ * journal, a busy timeout for concurrent processes, and versioned migrations recorded in
+ * `shoptoken_schema`, applied in one transaction and skipped once applied.
+ */
+
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import { ShoptokenError } from '../errors.ts';
+import type { TokenKind } from '../vault/types.ts';
+import type { TokenRow, TokenStorage } from './types.ts';
+
+/** Applied in order; entry `i` brings the schema to version `i + 1`. Never edit a shipped entry. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE shoptoken_tokens (
+     shop TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('offline', 'online')),
+     user_id TEXT NOT NULL,
+     access_token TEXT NOT NULL,
+     refresh_token TEXT,
+     associated_user TEXT,
+     scopes TEXT NOT NULL,
+     associated_user_scopes TEXT,
+     expires_at INTEGER,
+     refresh_token_expires_at INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (shop, kind, user_id),
+     CHECK ((kind = 'offline' AND user_id = '') OR (kind = 'online' AND user_id <> ''))
+   ) STRICT;
+   CREATE INDEX shoptoken_tokens_expires_at ON shoptoken_tokens (expires_at) WHERE expires_at IS NOT NULL;`,
+];
+
+/** The schema version this code expects. */
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+
+const BUSY_TIMEOUT_MS = 5000;
+
+const COLUMNS = `shop, kind, user_id, access_token, refresh_token, associated_user, scopes, associated_user_scopes,
+  expires_at, refresh_token_expires_at, created_at, updated_at`;
+
+function storageError(action: string, cause: unknown): ShoptokenError {
+  const busy = cause instanceof Error && /SQLITE_BUSY|database is locked/i.test(cause.message);
+  return new ShoptokenError('ERR_STORAGE', `SQLite storage could not ${action}`, { cause, retryable: busy });
+}
+
+/** Creates the parent directory (0700) and, when missing, an empty file (0600): a new database is never world-readable. */
+function prepareFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+function schemaVersion(db: DatabaseSync): number {
+  const row = db.prepare('SELECT MAX(version) AS version FROM shoptoken_schema').get() as { version: number | null };
+  return row.version ?? 0;
+}
+
+/** Applies the missing migrations in one transaction; a second process opening at once waits, then skips. */
+function migrate(db: DatabaseSync): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS shoptoken_schema (
+    version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`);
+  if (schemaVersion(db) >= MIGRATIONS.length) return;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const record = db.prepare('INSERT INTO shoptoken_schema (version, applied_at) VALUES (?, ?)');
+    for (let version = schemaVersion(db) + 1; version <= MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version - 1]!);
+      record.run(version, Date.now());
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+interface SqlRow {
+  shop: string;
+  kind: TokenKind;
+  user_id: string;
+  access_token: string;
+  refresh_token: string | null;
+  associated_user: string | null;
+  scopes: string;
+  associated_user_scopes: string | null;
+  expires_at: number | null;
+  refresh_token_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function fromSql(row: SqlRow): TokenRow {
+  return {
+    shop: row.shop,
+    kind: row.kind,
+    userId: row.user_id,
+    accessToken: row.access_token,
+    refreshToken: row.refresh_token,
+    user: row.associated_user,
+    scopes: row.scopes,
+    associatedUserScopes: row.associated_user_scopes,
+    expiresAt: row.expires_at,
+    refreshTokenExpiresAt: row.refresh_token_expires_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toSql(row: TokenRow): SQLInputValue[] {
+  return [
+    row.shop,
+    row.kind,
+    row.userId,
+    row.accessToken,
+    row.refreshToken,
+    row.user,
+    row.scopes,
+    row.associatedUserScopes,
+    row.expiresAt,
+    row.refreshTokenExpiresAt,
+    row.createdAt,
+    row.updatedAt,
+  ];
+}
+
+/**
+ * Opens (creating and migrating when needed) the SQLite database at `path`; `':memory:'` for a
+ * private in-memory database.
+ *
+ * @example
+ * const storage = openSqliteStorage('.shoptoken/shoptoken.db');
+ */
+export function openSqliteStorage(path: string): TokenStorage {
+  let opened: DatabaseSync | undefined;
+  let statements: { get: StatementSync; put: StatementSync; list: StatementSync };
+  try {
+    if (path !== ':memory:') prepareFile(path);
+    const db = new DatabaseSync(path);
+    opened = db;
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+    migrate(db);
+    statements = {
+      get: db.prepare(`SELECT ${COLUMNS} FROM shoptoken_tokens WHERE shop = ? AND kind = ? AND user_id = ?`),
+      put: db.prepare(
+        `INSERT INTO shoptoken_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (shop, kind, user_id) DO UPDATE SET
+           access_token = excluded.access_token, refresh_token = excluded.refresh_token,
+           associated_user = excluded.associated_user, scopes = excluded.scopes,
+           associated_user_scopes = excluded.associated_user_scopes, expires_at = excluded.expires_at,
+           refresh_token_expires_at = excluded.refresh_token_expires_at, updated_at = excluded.updated_at`,
+      ),
+      list: db.prepare(`SELECT ${COLUMNS} FROM shoptoken_tokens ORDER BY shop, kind, user_id`),
+    };
+  } catch (error) {
+    if (opened?.isOpen) opened.close();
+    throw storageError(`open ${path}`, error);
+  }
+  const db = opened;
+
+  const guard = <T>(action: string, run: () => T): T => {
+    if (!db.isOpen) throw new ShoptokenError('ERR_STORAGE', 'the SQLite storage is closed');
+    try {
+      return run();
+    } catch (error) {
+      throw storageError(action, error);
+    }
+  };
+
+  return {
+    async get(shop, kind, userId) {
+      const row = guard('read a token', () => statements.get.get(shop, kind, userId)) as SqlRow | undefined;
+      return row ? fromSql(row) : null;
+    },
+    async put(row) {
+      guard('write a token', () => statements.put.run(...toSql(row)));
+    },
+    async list() {
+      return (guard('list tokens', () => statements.list.all()) as unknown as SqlRow[]).map(fromSql);
+    },
+    async close() {
+      if (db.isOpen) db.close();
+    },
+  };
+}

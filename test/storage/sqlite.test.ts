@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, describe, it } from 'node:test';
+import { openSqliteStorage, SQLITE_SCHEMA_VERSION } from '../../src/storage/sqlite.ts';
+import type { TokenRow } from '../../src/storage/types.ts';
+import { openVault } from '../../src/vault/vault.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'shoptoken-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function row(overrides: Partial<TokenRow> = {}): TokenRow {
+  return {
+    shop: 'cool-shop.myshopify.com',
+    kind: 'offline',
+    userId: '',
+    accessToken: 'v1.k1.sealed-a',
+    refreshToken: null,
+    user: null,
+    scopes: 'read_products',
+    associatedUserScopes: null,
+    expiresAt: null,
+    refreshTokenExpiresAt: null,
+    createdAt: 1000,
+    updatedAt: 1000,
+    ...overrides,
+  };
+}
+
+function schemaRows(path: string): { version: number; applied_at: number }[] {
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    return db.prepare('SELECT version, applied_at FROM shoptoken_schema ORDER BY version').all() as {
+      version: number;
+      applied_at: number;
+    }[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('openSqliteStorage', () => {
+  it('creates the file and its directory, and migrates', async () => {
+    const path = join(dir, 'nested', 'deeper', 'create.db');
+    const storage = openSqliteStorage(path);
+    await storage.close();
+    assert.ok(existsSync(path));
+    if (process.platform !== 'win32') assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.deepEqual(
+      schemaRows(path).map((r) => r.version),
+      Array.from({ length: SQLITE_SCHEMA_VERSION }, (_, i) => i + 1),
+    );
+    const db = new DatabaseSync(path, { readOnly: true });
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'shoptoken_tokens'")
+      .all();
+    const journal = db.prepare('PRAGMA journal_mode').get() as { journal_mode: string };
+    db.close();
+    assert.ok(indexes.some((index) => index.name === 'shoptoken_tokens_expires_at'));
+    assert.equal(journal.journal_mode, 'wal');
+  });
+
+  it('keeps data across reopen and does not re-run migrations', async () => {
+    const path = join(dir, 'reopen.db');
+    const first = openSqliteStorage(path);
+    await first.put(row());
+    await first.close();
+    const applied = schemaRows(path);
+    const second = openSqliteStorage(path);
+    assert.deepEqual(await second.get('cool-shop.myshopify.com', 'offline', ''), row());
+    await second.close();
+    assert.deepEqual(schemaRows(path), applied);
+  });
+
+  it('upserts by (shop, kind, user) and keeps createdAt', async () => {
+    const storage = openSqliteStorage(':memory:');
+    await storage.put(row());
+    await storage.put(
+      row({ accessToken: 'v1.k1.sealed-b', scopes: 'write_products', createdAt: 5000, updatedAt: 5000 }),
+    );
+    await storage.put(row({ kind: 'online', userId: '42', user: 'v1.k1.user', associatedUserScopes: 'read_products' }));
+    await storage.put(row({ shop: 'a-shop.myshopify.com' }));
+    assert.deepEqual(await storage.get('cool-shop.myshopify.com', 'offline', ''), {
+      ...row(),
+      accessToken: 'v1.k1.sealed-b',
+      scopes: 'write_products',
+      createdAt: 1000,
+      updatedAt: 5000,
+    });
+    assert.deepEqual(
+      (await storage.list()).map((r) => [r.shop, r.kind, r.userId]),
+      [
+        ['a-shop.myshopify.com', 'offline', ''],
+        ['cool-shop.myshopify.com', 'offline', ''],
+        ['cool-shop.myshopify.com', 'online', '42'],
+      ],
+    );
+    assert.equal(await storage.get('cool-shop.myshopify.com', 'online', '43'), null);
+    await storage.close();
+  });
+
+  it('refuses rows that break the schema constraints', async () => {
+    const storage = openSqliteStorage(':memory:');
+    await assert.rejects(storage.put(row({ kind: 'other' as 'offline' })), { code: 'ERR_STORAGE' });
+    await assert.rejects(storage.put(row({ kind: 'online', userId: '' })), { code: 'ERR_STORAGE' });
+    await assert.rejects(storage.put(row({ userId: '42' })), { code: 'ERR_STORAGE' });
+    assert.deepEqual(await storage.list(), []);
+    await storage.close();
+    await assert.rejects(storage.list(), { code: 'ERR_STORAGE' });
+  });
+
+  it('never writes token values in clear to the database file', async () => {
+    const path = join(dir, 'secret.db');
+    const access = `shpat_${randomBytes(16).toString('hex')}`;
+    const refresh = `shprt_${randomBytes(16).toString('hex')}`;
+    const online = `shpua_${randomBytes(16).toString('hex')}`;
+    const email = `person-${randomBytes(4).toString('hex')}@example.com`;
+    const vault = openVault({ storage: openSqliteStorage(path), keys: [{ id: 'k1', key: randomBytes(32) }] });
+    await vault.saveOffline({
+      shop: 'cool-shop.myshopify.com',
+      accessToken: access,
+      scopes: ['read_products'],
+      expiresAt: new Date(Date.now() + 3_600_000),
+      refreshToken: refresh,
+      refreshTokenExpiresAt: new Date(Date.now() + 86_400_000),
+    });
+    await vault.saveOnline({
+      shop: 'cool-shop.myshopify.com',
+      accessToken: online,
+      scopes: ['read_products'],
+      associatedUserScopes: ['read_products'],
+      expiresAt: new Date(Date.now() + 60_000),
+      user: {
+        id: '42',
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        email,
+        emailVerified: true,
+        accountOwner: false,
+        locale: 'en',
+        collaborator: false,
+      },
+    });
+    // While open, the rows may sit in the WAL: read it too, then again after close (checkpoint).
+    const files = () => ['', '-wal', '-shm'].map((s) => `${path}${s}`).filter((f) => existsSync(f));
+    const scan = () => Buffer.concat(files().map((f) => readFileSync(f))).toString('latin1');
+    const open = scan();
+    assert.ok(open.includes('cool-shop.myshopify.com'), 'the scan does not see the rows');
+    await vault.close();
+    const closed = scan();
+    assert.ok(closed.includes('cool-shop.myshopify.com'));
+    for (const secret of [access, refresh, online, email]) {
+      assert.ok(!open.includes(secret), 'a value is in clear in the open database');
+      assert.ok(!closed.includes(secret), 'a value is in clear in the closed database');
+    }
+  });
+});
