@@ -1,0 +1,112 @@
+/**
+ * The emulated Admin API: `POST /{shop}/admin/api/{version}/graphql.json` and
+ * `GET /{shop}/admin/oauth/access_scopes.json`, both authenticated by `X-Shopify-Access-Token`.
+ */
+
+import { type DocumentNode, execute, GraphQLError, Kind, parse, validate, visit } from 'graphql';
+import { adminRoot, adminSchema, listedScopes } from './admin-schema.ts';
+import { json, readBody } from './http.ts';
+import type { EmulatorState, TokenRecord } from './state.ts';
+
+/** Shopify's answer to an unknown, revoked or expired token (reference §7.1, observed). */
+const UNAUTHORIZED = { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' };
+
+const MAX_AVAILABLE = 2000;
+const RESTORE_RATE = 100;
+
+/** `YYYY-MM` (a quarter's month or not; Shopify falls forward) or `unstable`. */
+export function isApiVersion(version: string): boolean {
+  return version === 'unstable' || /^\d{4}-(0[1-9]|1[0-2])$/.test(version);
+}
+
+/** The live token of the request for this shop, or `undefined`. */
+function authenticate(state: EmulatorState, request: Request, domain: string): TokenRecord | undefined {
+  const value = request.headers.get('x-shopify-access-token');
+  const record = value ? state.token(value) : undefined;
+  return record?.shop === domain ? record : undefined;
+}
+
+/** A rough cost: 1 per object field, plus `first` for connections (no real throttling). */
+function queryCost(document: DocumentNode, variables: Record<string, unknown>): number {
+  let cost = 0;
+  visit(document, {
+    Field(node) {
+      if (!node.selectionSet) return;
+      cost += 1;
+      const first = node.arguments?.find((arg) => arg.name.value === 'first')?.value;
+      if (first?.kind === Kind.INT) cost += Number(first.value);
+      if (first?.kind === Kind.VARIABLE) {
+        const value = variables[first.name.value];
+        if (typeof value === 'number') cost += value;
+      }
+    },
+  });
+  return cost;
+}
+
+function costExtension(requested: number, actual: number | null) {
+  return {
+    cost: {
+      requestedQueryCost: requested,
+      actualQueryCost: actual,
+      throttleStatus: {
+        maximumAvailable: MAX_AVAILABLE,
+        currentlyAvailable: MAX_AVAILABLE - (actual ?? 0),
+        restoreRate: RESTORE_RATE,
+      },
+    },
+  };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `POST /{shop}/admin/api/{version}/graphql.json` */
+export async function graphqlEndpoint(state: EmulatorState, request: Request, domain: string): Promise<Response> {
+  const token = authenticate(state, request, domain);
+  if (!token) return json(UNAUTHORIZED, 401);
+  const raw = await readBody(request);
+  if (raw === null) return json({ errors: 'Request body too large' }, 413);
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    return json({ errors: 'The request body is not JSON' }, 400);
+  }
+  if (!isRecord(body) || typeof body.query !== 'string') {
+    return json({ errors: { query: 'Required parameter missing or invalid' } }, 400);
+  }
+  const variables = isRecord(body.variables) ? body.variables : {};
+  let document: DocumentNode;
+  try {
+    document = parse(body.query);
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    return json({ errors: [error.toJSON()], extensions: costExtension(0, null) });
+  }
+  const cost = queryCost(document, variables);
+  const invalid = validate(adminSchema, document);
+  if (invalid.length > 0) {
+    return json({ errors: invalid.map((e) => e.toJSON()), extensions: costExtension(cost, null) });
+  }
+  const result = await execute({
+    schema: adminSchema,
+    document,
+    rootValue: adminRoot,
+    contextValue: { shop: state.shop(domain), scopes: token.effectiveScopes },
+    variableValues: variables,
+    operationName: typeof body.operationName === 'string' ? body.operationName : null,
+  });
+  return json({
+    ...(result.errors ? { errors: result.errors.map((e) => e.toJSON()) } : {}),
+    data: result.data ?? null,
+    extensions: costExtension(cost, cost),
+  });
+}
+
+/** `GET /{shop}/admin/oauth/access_scopes.json` */
+export function accessScopesEndpoint(state: EmulatorState, request: Request, domain: string): Response {
+  const token = authenticate(state, request, domain);
+  if (!token) return json(UNAUTHORIZED, 401);
+  return json({ access_scopes: listedScopes(token.effectiveScopes).map((handle) => ({ handle })) });
+}

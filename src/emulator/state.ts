@@ -1,0 +1,189 @@
+/**
+ * Everything the emulator remembers, in memory: shops, authorization codes, issued tokens (by
+ * SHA-256 digest, never by value), admin sessions and the grant log.
+ */
+
+import { createHash, randomBytes } from 'node:crypto';
+import { compactScopes, parseScopes } from '../protocol/scopes.ts';
+import type { CheckedOptions } from './options.ts';
+import { buildShop, createIdSource, type IdSource, type ShopState } from './shops.ts';
+import type { EmulatorAppConfig, GrantRecord } from './types.ts';
+
+export type AccessMode = 'offline' | 'online';
+
+/** What an authorization code remembers until it is exchanged. */
+export interface CodeRecord {
+  shop: string;
+  clientId: string;
+  accessMode: AccessMode;
+  userId: string;
+  /** The scopes asked for in the authorize request. */
+  scopes: string[];
+  expiresAt: number;
+}
+
+/** An issued access token. */
+export interface TokenRecord {
+  shop: string;
+  clientId: string;
+  kind: AccessMode;
+  /** Scopes granted to the app (compact). */
+  scopes: string[];
+  /** What the token may use: `scopes` offline, the user's share of them online (compact). */
+  effectiveScopes: string[];
+  userId: string | null;
+  /** ms since epoch; `null` never expires. */
+  expiresAt: number | null;
+}
+
+const ACCESS_TOKEN_PREFIX = 'shpat_';
+const REFRESH_TOKEN_PREFIX = 'shprt_';
+
+const digest = (value: string) => createHash('sha256').update(value).digest('hex');
+const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
+const slotKey = (shop: string, clientId: string) => `${shop} ${clientId}`;
+
+/** The emulator's memory. Domains passed in must already be canonical. */
+export class EmulatorState {
+  readonly apps: ReadonlyMap<string, Required<EmulatorAppConfig>>;
+  readonly now: () => number;
+  readonly codeTtlSeconds: number;
+  readonly #shops = new Map<string, ShopState>();
+  readonly #nextUserId: IdSource;
+  readonly #codes = new Map<string, CodeRecord>();
+  readonly #tokens = new Map<string, TokenRecord>();
+  /** The non-expiring offline token of each app and shop, handed out again while the scopes are unchanged. */
+  readonly #nonExpiring = new Map<string, { value: string; scopes: string }>();
+  readonly #sessions = new Map<string, { shop: string; userId: string }>();
+  readonly #grants: GrantRecord[] = [];
+
+  constructor(options: CheckedOptions) {
+    this.apps = new Map(options.apps.map((app) => [app.clientId, app]));
+    this.now = options.now;
+    this.codeTtlSeconds = options.codeTtlSeconds;
+    const seededIds = new Set(options.shops.flatMap((shop) => (shop.users ?? []).flatMap((u) => (u.id ? [u.id] : []))));
+    this.#nextUserId = createIdSource(seededIds);
+    for (const seed of options.shops) this.#shops.set(seed.domain, buildShop(seed, this.#nextUserId, this.#shops.size));
+  }
+
+  /** The shop, created on demand with the default staff. */
+  shop(domain: string): ShopState {
+    let shop = this.#shops.get(domain);
+    if (!shop) {
+      shop = buildShop({ domain }, this.#nextUserId, this.#shops.size);
+      this.#shops.set(domain, shop);
+    }
+    return shop;
+  }
+
+  /** Adds `scopes` to the app's installation (a union with what it had). */
+  install(shop: ShopState, clientId: string, scopes: readonly string[]): void {
+    const previous = shop.installations.get(clientId) ?? [];
+    shop.installations.set(clientId, compactScopes(parseScopes([...previous, ...scopes])));
+  }
+
+  /** Removes the app from the shop and revokes its codes and tokens. */
+  uninstall(domain: string, clientId: string): void {
+    this.#shops.get(domain)?.installations.delete(clientId);
+    for (const [code, record] of this.#codes) {
+      if (record.shop === domain && record.clientId === clientId) this.#codes.delete(code);
+    }
+    for (const [key, record] of this.#tokens) {
+      if (record.shop === domain && record.clientId === clientId) this.#tokens.delete(key);
+    }
+    this.#nonExpiring.delete(slotKey(domain, clientId));
+  }
+
+  issueCode(record: Omit<CodeRecord, 'expiresAt'>): string {
+    const code = randomHex(16);
+    this.#codes.set(code, { ...record, expiresAt: this.now() + this.codeTtlSeconds * 1000 });
+    return code;
+  }
+
+  /** Removes and returns the code's record: a code is single-use even when the exchange then fails. */
+  takeCode(code: string): CodeRecord | undefined {
+    const record = this.#codes.get(code);
+    this.#codes.delete(code);
+    return record;
+  }
+
+  /** Issues (or, for an unchanged non-expiring one, hands out again) an offline token. */
+  issueOffline(
+    shop: string,
+    clientId: string,
+    scopes: string[],
+    expiring: boolean,
+  ): { accessToken: string; refreshToken: string | null } {
+    const key = slotKey(shop, clientId);
+    const scopeKey = scopes.join(',');
+    const previous = this.#nonExpiring.get(key);
+    if (!expiring && previous?.scopes === scopeKey && this.#tokens.has(digest(previous.value))) {
+      return { accessToken: previous.value, refreshToken: null };
+    }
+    const accessToken = `${ACCESS_TOKEN_PREFIX}${randomHex(16)}`;
+    const expiresAt = expiring ? this.now() + 3600 * 1000 : null;
+    this.#tokens.set(digest(accessToken), {
+      shop,
+      clientId,
+      kind: 'offline',
+      scopes,
+      effectiveScopes: scopes,
+      userId: null,
+      expiresAt,
+    });
+    if (!expiring) {
+      this.#nonExpiring.set(key, { value: accessToken, scopes: scopeKey });
+      return { accessToken, refreshToken: null };
+    }
+    // Refresh tokens are not stored yet: the refresh_token grant (which would check them, and keep
+    // only the newest per app and shop) is not emulated yet, so none can be redeemed.
+    return { accessToken, refreshToken: `${REFRESH_TOKEN_PREFIX}${randomHex(16)}` };
+  }
+
+  issueOnline(shop: string, clientId: string, scopes: string[], userScopes: string[], userId: string): string {
+    const accessToken = `${ACCESS_TOKEN_PREFIX}${randomHex(16)}`;
+    this.#tokens.set(digest(accessToken), {
+      shop,
+      clientId,
+      kind: 'online',
+      scopes,
+      effectiveScopes: userScopes,
+      userId,
+      expiresAt: this.now() + 86_399 * 1000,
+    });
+    return accessToken;
+  }
+
+  /** The live record of an access token, or `undefined` when unknown, revoked or expired. */
+  token(value: string): TokenRecord | undefined {
+    const record = this.#tokens.get(digest(value));
+    if (!record || (record.expiresAt !== null && record.expiresAt <= this.now())) return undefined;
+    return record;
+  }
+
+  /** Signs `userId` in to the shop's admin; returns the new session id (the cookie value). */
+  signIn(shop: string, userId: string, previous: string | undefined): string {
+    if (previous) this.#sessions.delete(previous);
+    const id = randomHex(24);
+    this.#sessions.set(id, { shop, userId });
+    return id;
+  }
+
+  /** The user signed in to `shop` by session `id`, if any. */
+  session(id: string | undefined, shop: string): string | undefined {
+    const session = id ? this.#sessions.get(id) : undefined;
+    return session?.shop === shop ? session.userId : undefined;
+  }
+
+  signOut(id: string | undefined): void {
+    if (id) this.#sessions.delete(id);
+  }
+
+  recordGrant(grant: Omit<GrantRecord, 'at'>): void {
+    this.#grants.push({ at: this.now(), ...grant });
+  }
+
+  grants(): GrantRecord[] {
+    return this.#grants.map((grant) => ({ ...grant }));
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The emulator's public shapes. Other parts of shoptoken (tests, the demo) code against these, so
+ * they change only together with their users.
+ */
+
+/** An app registered with the emulator, as in the Partner Dashboard / `shopify.app.toml`. */
+export interface EmulatorAppConfig {
+  clientId: string;
+  clientSecret: string;
+  /** Allowed `redirect_uri` values, matched by exact string equality. */
+  redirectUrls: string[];
+  /** Shown on the consent page; default the client id. */
+  name?: string;
+}
+
+/** A staff user to seed into a shop. */
+export interface EmulatorUserSeed {
+  /** Numeric string; generated when absent. */
+  id?: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  accountOwner?: boolean;
+  /** the user's permissions, as scope handles; ['*'] = everything */
+  permissions: string[];
+  locale?: string;
+  collaborator?: boolean;
+}
+
+/** A shop to seed; shops that are not seeded are created on demand with default staff. */
+export interface EmulatorShopSeed {
+  domain: string;
+  name?: string;
+  email?: string;
+  users?: EmulatorUserSeed[];
+}
+
+/** Options of {@link createEmulator}, checked when it is built. */
+export interface EmulatorOptions {
+  apps: EmulatorAppConfig[];
+  shops?: EmulatorShopSeed[];
+  /** ms since epoch; default Date.now */
+  now?: () => number;
+  /** default 60 */
+  codeTtlSeconds?: number;
+}
+
+/** A staff user of an emulated shop. */
+export interface EmulatorUser {
+  id: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  accountOwner: boolean;
+  permissions: string[];
+  locale: string;
+  collaborator: boolean;
+}
+
+/** A snapshot of one emulated shop. */
+export interface EmulatorShopView {
+  domain: string;
+  name: string;
+  email: string;
+  users: EmulatorUser[];
+  /** scopes granted to each installed app, by clientId */
+  installations: Record<string, string[]>;
+}
+
+/** One request to the token endpoint, successful or not. Never holds a token value. */
+export interface GrantRecord {
+  /** ms since epoch, from the emulator's clock. */
+  at: number;
+  shop: string;
+  clientId: string;
+  /** `authorization_code`, or the `grant_type` that was sent. */
+  grantType: string;
+  accessMode: 'offline' | 'online' | null;
+  expiring: boolean;
+  userId: string | null;
+  /** The HTTP status answered. */
+  status: number;
+}
+
+/** A local Shopify: OAuth install, the token endpoint and a minimal Admin API. */
+export interface Emulator {
+  /** Serve one request in-process (no network). */
+  fetch(request: Request): Promise<Response>;
+  /** Listen on host (default 127.0.0.1) and port (default 0 = any). */
+  listen(options?: { port?: number; host?: string }): Promise<{ origin: string; close(): Promise<void> }>;
+  /** The base-URL template to give shoptoken: `${origin}/{shop}` (literal `{shop}`). */
+  baseUrl(origin: string): string;
+  /** Every token grant served (successful or not), oldest first. */
+  grants(): GrantRecord[];
+  /** A shop's state (created on demand with the default users if unknown); undefined if domain invalid. */
+  shop(domain: string): EmulatorShopView | undefined;
+  /** Uninstall an app from a shop: revokes all its tokens (Admin API then answers 401). */
+  uninstall(shop: string, clientId: string): void;
+}

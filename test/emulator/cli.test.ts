@@ -1,0 +1,95 @@
+/** `shoptoken emulator` as a real process: prints the base URL (never the secret), stops on SIGTERM. */
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { main } from '../../src/cli/main.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const SECRET = 'shpss_cli_test_secret_must_not_be_printed';
+
+function memoryIO(env: NodeJS.ProcessEnv) {
+  let out = '';
+  let err = '';
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  return { io: { stdout, stderr, stdin: new PassThrough(), env, cwd: root }, out: () => out, err: () => err };
+}
+
+describe('shoptoken emulator', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'shoptoken-emulator-cli-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves with --config, prints the base URL and not the secret, exits 0 on SIGTERM', async () => {
+    const config = join(dir, 'emulator.json');
+    const app = { clientId: 'cli-app', clientSecret: SECRET, redirectUrls: ['http://127.0.0.1:3000/auth/callback'] };
+    await writeFile(config, JSON.stringify({ apps: [app] }));
+    const child = spawn(
+      process.execPath,
+      [join(root, 'src/cli/main.ts'), 'emulator', '--port', '0', '--config', config],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const baseUrl = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /SHOPTOKEN_SHOPIFY_BASE_URL=(http:\/\/127\.0\.0\.1:\d+\/\{shop\})\n/.exec(output);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', () => reject(new Error(`the emulator exited early:\n${output}`)));
+    });
+    const origin = baseUrl.replace('/{shop}', '');
+    assert.match(output, new RegExp(`Shopify emulator listening on ${origin.replaceAll('.', '\\.')}\n`));
+    assert.equal(new URL(origin).port === '0', false, 'prints the real port');
+    const grants = await fetch(`${origin}/_emulator/grants`);
+    assert.deepEqual(await grants.json(), []);
+
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.ok(!output.includes(SECRET), 'the secret is never printed');
+  });
+
+  it('without --config needs SHOPIFY_API_KEY, SHOPIFY_API_SECRET and SHOPTOKEN_APP_URL (exit 2)', async () => {
+    const { io, err } = memoryIO({ SHOPIFY_API_KEY: 'key' });
+    assert.equal(await main(['emulator'], io), 2);
+    assert.match(err(), /SHOPIFY_API_SECRET/);
+  });
+
+  it('rejects unknown flags and a bad port (exit 2)', async () => {
+    for (const argv of [['--bogus'], ['--port', 'eighty'], ['--port', '70000']]) {
+      const { io, err } = memoryIO({});
+      assert.equal(await main(['emulator', ...argv], io), 2, argv.join(' '));
+      assert.match(err(), /shoptoken emulator:/);
+    }
+  });
+
+  it('reports a config file that is not JSON without printing its content', async () => {
+    const config = join(dir, 'broken.json');
+    await writeFile(config, `{"apps": [{"clientSecret": "${SECRET}"`);
+    const { io, out, err } = memoryIO({});
+    assert.equal(await main(['emulator', '--config', config], io), 2);
+    assert.match(err(), /is not valid JSON/);
+    assert.ok(!`${out()}${err()}`.includes(SECRET));
+  });
+});
