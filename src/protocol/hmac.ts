@@ -38,8 +38,8 @@ function toEntries(query: QueryInput): Map<string, string[]> {
 
 /** Percent-encodes like `URLSearchParams.toString()`, but with `%20` for spaces. */
 function encode(value: string): string {
-  // encodeURIComponent leaves !'()* unescaped; URLSearchParams escapes them (except *).
-  return encodeURIComponent(value).replace(/[!'()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  // encodeURIComponent leaves !'()*~ unescaped; the form encoding URLSearchParams uses escapes all but *.
+  return encodeURIComponent(value).replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** The exact string Shopify signs for `query`. Exposed for tests and the emulator. */
