@@ -1,0 +1,63 @@
+/**
+ * Express middleware (Express is a peer dependency; only its types are imported). Works with
+ * Express 4 and 5: errors are passed to next().
+ *
+ * @example
+ * app.use(shoptokenExpress(shoptoken));                      // /auth and /auth/callback
+ * app.get('/app', requireShoptokenSession(shoptoken), (req, res) => {
+ *   const { shop, online, offline } = res.locals.shopSession; // AppSession
+ * });
+ */
+
+import type { Request as ExpressRequest, RequestHandler } from 'express';
+import type { AppSession, Shoptoken } from '../auth/types.ts';
+import { sendWebResponse } from './node-http.ts';
+import { webRequest } from './request.ts';
+
+/** What {@link shoptokenExpress} puts at `res.locals.shoptoken`. */
+export interface ShoptokenExpressLocals {
+  /** The browser's session, loaded on first call and then remembered for the request. */
+  session(): Promise<AppSession | null>;
+}
+
+function toRequest(req: ExpressRequest): Request | null {
+  // originalUrl: the path the browser asked for, also inside a mounted router.
+  return webRequest(req, req.originalUrl);
+}
+
+/** Answers shoptoken's auth paths; on any other path sets `res.locals.shoptoken` and calls next(). */
+export function shoptokenExpress(st: Shoptoken): RequestHandler {
+  return (req, res, next) => {
+    // A TRACE or the like (no web Request can carry it) is never one of shoptoken's paths, nor signed in.
+    const request = toRequest(req);
+    (request ? st.handle(request) : Promise.resolve(null))
+      .then(async (response) => {
+        if (response) return sendWebResponse(res, response);
+        let session: Promise<AppSession | null> | undefined;
+        const locals: ShoptokenExpressLocals = {
+          session: () => (session ??= request ? st.session(request) : Promise.resolve(null)),
+        };
+        res.locals.shoptoken = locals;
+        next();
+      })
+      .catch(next);
+  };
+}
+
+/** Puts the AppSession at `res.locals.shopSession` and calls next(), or answers with the redirect to auth / 401. */
+export function requireShoptokenSession(st: Shoptoken): RequestHandler {
+  return (req, res, next) => {
+    const request = toRequest(req);
+    if (!request) {
+      res.sendStatus(405);
+      return;
+    }
+    st.requireSession(request)
+      .then(async (result) => {
+        if (result instanceof Response) return sendWebResponse(res, result);
+        res.locals.shopSession = result;
+        next();
+      })
+      .catch(next);
+  };
+}

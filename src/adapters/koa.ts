@@ -1,0 +1,66 @@
+/**
+ * Koa middleware (Koa is a peer dependency; only its types are imported).
+ *
+ * @example
+ * app.use(shoptokenKoa(shoptoken));                          // /auth and /auth/callback
+ * router.get('/app', requireShoptokenSession(shoptoken), (ctx) => {
+ *   const { shop, online, offline } = ctx.state.shopSession;  // AppSession
+ * });
+ */
+
+import type { Context, Middleware } from 'koa';
+import type { AppSession, Shoptoken } from '../auth/types.ts';
+import { webRequest } from './request.ts';
+
+/** What {@link shoptokenKoa} puts at `ctx.state.shoptoken`. */
+export interface ShoptokenKoaState {
+  /** The browser's session, loaded on first call and then remembered for the request. */
+  session(): Promise<AppSession | null>;
+}
+
+function toRequest(ctx: Context): Request | null {
+  // originalUrl: the path the browser asked for, also under a mounted sub-app.
+  return webRequest(ctx.req, ctx.originalUrl);
+}
+
+async function respond(ctx: Context, response: Response): Promise<void> {
+  ctx.status = response.status;
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') ctx.set(name, value);
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) ctx.append('Set-Cookie', cookies);
+  const body = Buffer.from(await response.arrayBuffer());
+  if (body.length > 0) ctx.body = body;
+}
+
+/** Answers shoptoken's auth paths; on any other path sets `ctx.state.shoptoken` and calls next(). */
+export function shoptokenKoa(st: Shoptoken): Middleware {
+  return async (ctx, next) => {
+    // A TRACE or the like (no web Request can carry it) is never one of shoptoken's paths, nor signed in.
+    const request = toRequest(ctx);
+    const response = request ? await st.handle(request) : null;
+    if (response) return respond(ctx, response);
+    let session: Promise<AppSession | null> | undefined;
+    const state: ShoptokenKoaState = {
+      session: () => (session ??= request ? st.session(request) : Promise.resolve(null)),
+    };
+    ctx.state.shoptoken = state;
+    await next();
+  };
+}
+
+/** Puts the AppSession at `ctx.state.shopSession` and calls next(), or answers with the redirect to auth / 401. */
+export function requireShoptokenSession(st: Shoptoken): Middleware {
+  return async (ctx, next) => {
+    const request = toRequest(ctx);
+    if (!request) {
+      ctx.status = 405;
+      return;
+    }
+    const result = await st.requireSession(request);
+    if (result instanceof Response) return respond(ctx, result);
+    ctx.state.shopSession = result;
+    await next();
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * `GET {authPath}?shop=…`: checks the request, leaves the admin iframe when embedded, decides which
+ * leg to run and starts it (state, signed state cookie, redirect to Shopify's authorize page).
+ */
+
+import { randomBytes } from 'node:crypto';
+import { authorizeUrl } from '../protocol/authorize.ts';
+import { coversScopes } from '../protocol/scopes.ts';
+import { normalizeShop } from '../protocol/shop.ts';
+import { verifySignedQuery } from '../protocol/signed-query.ts';
+import { serializeCookie } from './cookies.ts';
+import type { AuthRuntime } from './options.ts';
+import { escapeIframeResponse, redirectResponse, textResponse } from './responses.ts';
+import { type AuthLeg, STATE_TTL_SECONDS } from './state-store.ts';
+
+/** The auth path for `shop` on the app's own origin: where restarts and re-logins go. */
+export function authUrl(rt: AuthRuntime, shop: string): string {
+  const url = new URL(rt.options.authPath, rt.options.appUrl);
+  url.searchParams.set('shop', shop);
+  return url.href;
+}
+
+/**
+ * Issues a state for `leg` (>= 128 bits, single use, bound to `shop`), sets the signed state cookie
+ * and redirects to Shopify's authorize page: offline for `install`, per-user for `login`.
+ */
+export async function startLeg(
+  rt: AuthRuntime,
+  shop: string,
+  leg: AuthLeg,
+  completesInstall: boolean,
+): Promise<Response> {
+  const state = randomBytes(32).toString('base64url');
+  await rt.stateStore.save({ state, shop, leg, completesInstall, createdAt: rt.now() });
+  const cookie = serializeCookie(rt.cookies.state, rt.stateSigner.sign(state), {
+    secure: rt.options.cookieSecure,
+    maxAge: STATE_TTL_SECONDS,
+  });
+  const location = authorizeUrl({
+    baseUrl: rt.options.shopifyBaseUrl,
+    shop,
+    clientId: rt.options.apiKey,
+    scopes: rt.options.scopes,
+    redirectUri: rt.options.redirectUri,
+    state,
+    perUser: leg === 'login',
+  });
+  return redirectResponse(location.href, [cookie]);
+}
+
+/** Handles `GET {authPath}`. */
+export async function handleBegin(rt: AuthRuntime, url: URL): Promise<Response> {
+  const params = url.searchParams;
+  const shops = params.getAll('shop');
+  const shop = shops.length === 1 ? normalizeShop(shops[0]) : null;
+  if (!shop) return textResponse(400, 'Invalid shop: expected ?shop={name}.myshopify.com');
+
+  // Shopify's install request and admin launches are signed; when they are, check them fully.
+  if (params.has('hmac')) {
+    const checked = verifySignedQuery(params, { secrets: rt.secrets, now: rt.now() });
+    if (!checked.ok) return textResponse(400, `Invalid request from Shopify: ${checked.message}`);
+  }
+
+  // The signature covered `embedded=1`, so the top-level URL carries only the (checked) shop.
+  if (params.get('embedded') === '1') return escapeIframeResponse(authUrl(rt, shop));
+
+  const offline = await rt.vault.offline(shop);
+  const leg: AuthLeg = offline && coversScopes(offline.scopes, rt.options.scopes) ? 'login' : 'install';
+  return startLeg(rt, shop, leg, false);
+}

@@ -1,0 +1,159 @@
+/**
+ * `GET {callbackPath}`: Shopify's redirect back with an authorization code. Every check runs before
+ * anything is stored, and each failing check alone answers with a 4xx that stores nothing:
+ *
+ * 1. shop, then hmac and timestamp (Shopify's signature over the query) — the state is not touched;
+ * 2. the signed state cookie (missing: restart the flow), equal to the query's `state`, known to the
+ *    state store for this shop — then consumed, so a callback cannot be replayed;
+ * 3. the code exchange, whose token kind must match the leg and whose scopes must cover the app's.
+ *
+ * The install leg stores the offline token and chains straight into the per-user leg (Shopify skips
+ * the consent screen, the scopes being granted); the login leg stores the online token, calls
+ * `afterAuth` (completing an install) or `afterLogin`, sets the session cookie and sends the browser
+ * to `redirectAfterAuth` on the app's own origin.
+ */
+
+import { OAuthResponseError, ShoptokenError, TransportError } from '../errors.ts';
+import { coversScopes, missingScopes } from '../protocol/scopes.ts';
+import { verifySignedQuery } from '../protocol/signed-query.ts';
+import { exchangeAuthorizationCode, type TokenResponse } from '../protocol/tokens.ts';
+import { authUrl, startLeg } from './begin.ts';
+import { clearCookie, readCookie } from './cookies.ts';
+import { isValidHostParam } from './host-param.ts';
+import type { AuthRuntime } from './options.ts';
+import { redirectResponse, textResponse } from './responses.ts';
+import { sessionCookie } from './session.ts';
+import { safeEqual } from './signing.ts';
+import { STATE_TTL_SECONDS, type StateRecord } from './state-store.ts';
+
+const CODE = /^[A-Za-z0-9._~-]{1,512}$/;
+const RESTART_HINT = 'start again from the app';
+
+/** A message about a failed exchange that never carries the code, a token or the secret. */
+function exchangeFailure(error: ShoptokenError): string {
+  if (error instanceof OAuthResponseError) {
+    const reason = error.error.replace(/[^A-Za-z0-9_.-]/g, '');
+    return `Shopify refused the authorization code (HTTP ${error.status}${reason ? `, ${reason}` : ''}); ${RESTART_HINT}`;
+  }
+  if (error instanceof TransportError) return 'Could not reach Shopify to exchange the authorization code';
+  return 'Shopify answered the token request with an unexpected response';
+}
+
+/** Where the browser goes once signed in: always on the app's origin, never a target taken from the query. */
+function afterAuthUrl(rt: AuthRuntime, shop: string, host: string | null): string {
+  const url = new URL(rt.options.redirectAfterAuth, rt.options.appUrl);
+  url.searchParams.set('shop', shop);
+  if (isValidHostParam(host)) url.searchParams.set('host', host);
+  return url.href;
+}
+
+/** Checks the state cookie against the query and consumes the state; a Response when it fails. */
+async function takeState(
+  rt: AuthRuntime,
+  request: Request,
+  params: URLSearchParams,
+  shop: string,
+  clearState: string,
+): Promise<StateRecord | Response> {
+  const raw = readCookie(request, rt.cookies.state);
+  // No cookie (expired, or another browser): not an attack we can tell apart, so restart cleanly.
+  if (raw === null) return redirectResponse(authUrl(rt, shop), [clearState]);
+  const cookieState = rt.stateSigner.verify(raw);
+  if (cookieState === null)
+    return textResponse(403, `The OAuth state cookie is invalid; ${RESTART_HINT}`, [clearState]);
+  const states = params.getAll('state');
+  if (states.length !== 1 || !safeEqual(cookieState, states[0]!)) {
+    return textResponse(403, `The OAuth state does not match this browser's; ${RESTART_HINT}`, [clearState]);
+  }
+  const record = await rt.stateStore.take(cookieState);
+  const fresh = record !== null && rt.now() - record.createdAt <= STATE_TTL_SECONDS * 1000;
+  if (!record || !fresh || record.shop !== shop) {
+    return textResponse(403, `The OAuth state is unknown, used, expired or for another shop; ${RESTART_HINT}`, [
+      clearState,
+    ]);
+  }
+  return record;
+}
+
+const at = (now: number, seconds: number | null): Date | null =>
+  seconds === null ? null : new Date(now + seconds * 1000);
+
+/** Handles `GET {callbackPath}`. */
+export async function handleCallback(rt: AuthRuntime, request: Request, url: URL): Promise<Response> {
+  const clearState = clearCookie(rt.cookies.state, rt.options.cookieSecure);
+  const fail = (status: number, message: string) => textResponse(status, message, [clearState]);
+  const params = url.searchParams;
+
+  const checked = verifySignedQuery(params, { secrets: rt.secrets, now: rt.now() });
+  if (!checked.ok) {
+    if (checked.code === 'ERR_INVALID_SHOP') return fail(400, 'Invalid shop: expected {name}.myshopify.com');
+    return fail(400, `Invalid callback from Shopify: ${checked.message}`);
+  }
+  const shop = checked.shop;
+  const codes = params.getAll('code');
+  const code = codes.length === 1 && CODE.test(codes[0]!) ? codes[0]! : null;
+  if (code === null) return fail(400, 'The callback has no valid authorization code');
+
+  const record = await takeState(rt, request, params, shop, clearState);
+  if (record instanceof Response) return record;
+
+  let token: TokenResponse;
+  try {
+    const endpoint = {
+      baseUrl: rt.options.shopifyBaseUrl,
+      shop,
+      clientId: rt.options.apiKey,
+      clientSecret: rt.secrets[0]!,
+      fetch: rt.fetch,
+    };
+    // `expiring` applies to offline codes only, so the per-user leg does not send it.
+    const grant = record.leg === 'install' ? { code, expiring: rt.options.expiringOfflineTokens } : { code };
+    token = await exchangeAuthorizationCode(endpoint, grant);
+  } catch (error) {
+    if (error instanceof ShoptokenError) return fail(502, exchangeFailure(error));
+    throw error;
+  }
+
+  const expected = record.leg === 'install' ? 'offline' : 'online';
+  if (token.kind !== expected) return fail(502, `Shopify returned an ${token.kind} token where ${expected} was asked`);
+  if (!coversScopes(token.scopes, rt.options.scopes)) {
+    const missing = missingScopes(rt.options.scopes, token.scopes);
+    return fail(403, `Shopify granted fewer scopes than the app needs (missing: ${missing.join(', ')})`);
+  }
+
+  const now = rt.now();
+  if (token.kind === 'offline') {
+    await rt.vault.saveOffline({
+      shop,
+      accessToken: token.accessToken,
+      scopes: token.scopes,
+      expiresAt: at(now, token.expiresIn),
+      refreshToken: token.refreshToken,
+      refreshTokenExpiresAt: at(now, token.refreshTokenExpiresIn),
+    });
+    // The new leg's state cookie replaces the consumed one.
+    return startLeg(rt, shop, 'login', true);
+  }
+
+  const online = await rt.vault.saveOnline({
+    shop,
+    accessToken: token.accessToken,
+    scopes: token.scopes,
+    associatedUserScopes: token.associatedUserScopes,
+    expiresAt: new Date(now + token.expiresIn * 1000),
+    user: token.associatedUser,
+  });
+  const offline = await rt.vault.offline(shop);
+  // The offline token vanished between the legs (e.g. an uninstall): run the flow again from the start.
+  if (!offline) return redirectResponse(authUrl(rt, shop), [clearState]);
+
+  const user = online.user;
+  const missingUserScopes = missingScopes(rt.options.scopes, token.associatedUserScopes);
+  if (record.completesInstall) {
+    await rt.afterAuth?.({ shop, offline, online, user, grantedScopes: [...offline.scopes], missingUserScopes });
+  } else {
+    await rt.afterLogin?.({ shop, offline, online, user, missingUserScopes });
+  }
+  const cookies = [clearState, sessionCookie(rt, shop, online.userId, token.expiresIn)];
+  return redirectResponse(afterAuthUrl(rt, shop, params.get('host')), cookies);
+}

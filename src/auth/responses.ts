@@ -1,0 +1,77 @@
+/**
+ * The responses the flow sends: plain-text errors, redirects, and the page that escapes the Shopify
+ * admin iframe. None is cached, none leaks a referrer, and none echoes request input.
+ */
+
+import { randomBytes } from 'node:crypto';
+
+const COMMON_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+function headersWith(cookies: readonly string[], extra: Record<string, string>): Headers {
+  const headers = new Headers({ ...COMMON_HEADERS, ...extra });
+  for (const cookie of cookies) headers.append('set-cookie', cookie);
+  return headers;
+}
+
+/** A plain-text response; `message` must be fixed text, never request input or secrets. */
+export function textResponse(status: number, message: string, cookies: readonly string[] = []): Response {
+  return new Response(`${message}\n`, {
+    status,
+    headers: headersWith(cookies, { 'content-type': 'text/plain; charset=utf-8' }),
+  });
+}
+
+/** A 302 to `location`, which the caller has built from trusted parts only. */
+export function redirectResponse(location: string, cookies: readonly string[] = []): Response {
+  return new Response(null, { status: 302, headers: headersWith(cookies, { location }) });
+}
+
+/** HTML-escapes text for an element body or a quoted attribute. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** JSON that is safe inside a `<script>` element: no `<`, `>`, `&` or line separators survive literally. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * A 200 page that moves the top window to `target`. A document inside the Shopify admin iframe
+ * cannot be redirected to Shopify's grant screen (X-Frame-Options), so the flow first leaves the
+ * iframe. Browsers may block a cross-origin frame from navigating the top window without a user
+ * gesture, so the page also offers a link that targets `_top`.
+ */
+export function escapeIframeResponse(target: string): Response {
+  const nonce = randomBytes(16).toString('base64');
+  const body = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Opening the app…</title></head>
+<body>
+<p>Opening the app outside the Shopify admin… <a id="continue" href="${escapeHtml(target)}" target="_top">Continue</a></p>
+<script nonce="${nonce}">window.top.location.href = ${scriptJson(target)};</script>
+</body>
+</html>
+`;
+  return new Response(body, {
+    status: 200,
+    headers: headersWith([], {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'`,
+    }),
+  });
+}
+
+/** 405 for anything but GET on the flow's paths. */
+export function methodNotAllowed(): Response {
+  const response = textResponse(405, 'Method not allowed: use GET');
+  response.headers.set('allow', 'GET');
+  return response;
+}

@@ -1,0 +1,39 @@
+/**
+ * `createShoptoken`: one install gives both tokens. The first visit runs the offline leg and chains
+ * straight into the per-user leg, so `afterAuth` sees the shop's offline token and the installing
+ * user's online token together; later visits run the per-user leg only.
+ */
+
+import { handleBegin } from './begin.ts';
+import { handleCallback } from './callback.ts';
+import { resolveOptions } from './options.ts';
+import { methodNotAllowed } from './responses.ts';
+import { loadSession, requireSession } from './session.ts';
+import type { Shoptoken, ShoptokenOptions } from './types.ts';
+
+/**
+ * Builds the install flow as a web-standard handler. Throws ConfigError listing every bad option.
+ *
+ * @example
+ * const shoptoken = createShoptoken({
+ *   apiKey: env.SHOPIFY_API_KEY, apiSecret: env.SHOPIFY_API_SECRET, scopes: 'write_products,read_orders',
+ *   appUrl: 'https://app.example.com', vault,
+ *   afterAuth: async ({ shop, offline, online }) => registerWebhooks(shop, offline.accessToken),
+ * });
+ * const response = (await shoptoken.handle(request)) ?? (await app(request));
+ */
+export function createShoptoken(options: ShoptokenOptions): Shoptoken {
+  const rt = resolveOptions(options);
+  const { authPath, callbackPath } = rt.options;
+  return {
+    options: rt.options,
+    async handle(request) {
+      const url = new URL(request.url);
+      if (url.pathname !== authPath && url.pathname !== callbackPath) return null;
+      if (request.method !== 'GET') return methodNotAllowed();
+      return url.pathname === authPath ? handleBegin(rt, url) : handleCallback(rt, request, url);
+    },
+    session: (request) => loadSession(rt, request),
+    requireSession: (request) => requireSession(rt, request),
+  };
+}

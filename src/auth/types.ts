@@ -1,0 +1,103 @@
+/**
+ * The public shapes of the install flow: its options, what the hooks see, and the browser session.
+ */
+
+import type { AssociatedUser } from '../protocol/tokens.ts';
+import type { OfflineToken, OnlineToken, TokenVault } from '../vault/types.ts';
+import type { StateStore } from './state-store.ts';
+
+/** Options of {@link createShoptoken}; all are checked when it is built. */
+export interface ShoptokenOptions {
+  /** The app's client id (API key). */
+  apiKey: string;
+  /** The app's client secret; a list during rotation, current first. */
+  apiSecret: string | readonly string[];
+  /** The access scopes the app needs, as a comma-separated string or a list of handles. */
+  scopes: string | readonly string[];
+  /** The app's origin, e.g. `https://app.example.com` (http only for localhost, 127.0.0.1 and [::1]). */
+  appUrl: string;
+  /** Where tokens are kept. */
+  vault: TokenVault;
+  /** Path that starts the flow; default `/auth`. */
+  authPath?: string;
+  /** Path Shopify redirects back to; default `/auth/callback`. `appUrl + callbackPath` is the redirect URL to register. */
+  callbackPath?: string;
+  /** Where to send the browser after auth: a path on the app (default `/`); `shop` and `host` are appended as query. */
+  redirectAfterAuth?: string;
+  /** Ask for expiring offline tokens (1 h access token plus a refresh token kept by the vault); default true. */
+  expiringOfflineTokens?: boolean;
+  /** Base-URL template of Shopify; default `https://{shop}`; the emulator gives `http://127.0.0.1:PORT/{shop}`. */
+  shopifyBaseUrl?: string;
+  /** Called once per install, with BOTH tokens. Errors it throws propagate out of `handle()`. */
+  afterAuth?: (ctx: AfterAuthContext) => void | Promise<void>;
+  /** Called when a user signed in through the per-user leg alone (the shop was already installed). */
+  afterLogin?: (ctx: AfterLoginContext) => void | Promise<void>;
+  /** Default true. Set false only for local http demos: drops `Secure` and the `__Host-` cookie prefix. */
+  cookieSecure?: boolean;
+  /** Clock in epoch milliseconds; default `Date.now`. */
+  now?: () => number;
+  /** The fetch used for token requests; default the global fetch. */
+  fetch?: typeof fetch;
+  /** Where pending OAuth states live; default an in-memory store (one process). */
+  stateStore?: StateStore;
+}
+
+/** What `afterAuth` sees: the install just completed with both tokens. */
+export interface AfterAuthContext {
+  shop: string;
+  offline: OfflineToken;
+  online: OnlineToken;
+  user: AssociatedUser;
+  /** Scopes granted to the app on the shop. */
+  grantedScopes: string[];
+  /** Configured scopes that the installing user's own permissions do not cover. */
+  missingUserScopes: string[];
+}
+
+/** What `afterLogin` sees: a user signed in to an already installed shop. */
+export interface AfterLoginContext {
+  shop: string;
+  offline: OfflineToken;
+  online: OnlineToken;
+  user: AssociatedUser;
+  /** Configured scopes that this user's own permissions do not cover. */
+  missingUserScopes: string[];
+}
+
+/** The signed-in browser's session: the user's online token and the shop's offline token. */
+export interface AppSession {
+  shop: string;
+  userId: string;
+  online: OnlineToken;
+  offline: OfflineToken | null;
+}
+
+/** The options after checking, without secrets, vault or hooks. */
+export interface ResolvedShoptokenOptions {
+  readonly apiKey: string;
+  readonly scopes: readonly string[];
+  /** The app's origin (no trailing slash). */
+  readonly appUrl: string;
+  readonly authPath: string;
+  readonly callbackPath: string;
+  /** `appUrl + callbackPath`: the redirect URL to register with Shopify. */
+  readonly redirectUri: string;
+  readonly redirectAfterAuth: string;
+  readonly expiringOfflineTokens: boolean;
+  readonly shopifyBaseUrl: string;
+  readonly cookieSecure: boolean;
+}
+
+/** The install flow as a web-standard handler. */
+export interface Shoptoken {
+  /** Handles `authPath` and `callbackPath`; returns null for any other path (the adapter then calls next()). */
+  handle(request: Request): Promise<Response | null>;
+  /** The browser's session from the signed session cookie: null when absent, invalid, or its online token expired. */
+  session(request: Request): Promise<AppSession | null>;
+  /**
+   * For protected pages: the session, or a Response — a redirect to the auth path (the per-user leg runs again) when
+   * the shop is known from the cookie or a valid `?shop=`, else 401.
+   */
+  requireSession(request: Request): Promise<AppSession | Response>;
+  readonly options: ResolvedShoptokenOptions;
+}
