@@ -1,0 +1,48 @@
+/**
+ * shoptoken — the token layer for Shopify apps.
+ *
+ * @example
+ * import { createShoptoken, openDefaultVault } from 'shoptoken';
+ * const { vault } = await openDefaultVault({ env: process.env, cwd: process.cwd() });
+ * const shoptoken = createShoptoken({ apiKey, apiSecret, scopes: 'write_products', appUrl, vault,
+ *   afterAuth: ({ shop, offline, online, user }) => {} });
+ */
+
+export { type AdminClientOptions, adminClient, DEFAULT_API_VERSION } from './admin/client.ts';
+export {
+  type AfterAuthContext,
+  type AfterLoginContext,
+  type AppSession,
+  createMemoryStateStore,
+  createShoptoken,
+  type Shoptoken,
+  type ShoptokenOptions,
+  type StateRecord,
+  type StateStore,
+} from './auth/index.ts';
+export { type DefaultVault, type DefaultVaultOptions, openDefaultVault, resolveDatabasePath } from './config.ts';
+export {
+  ConfigError,
+  type ErrorCode,
+  OAuthResponseError,
+  RequestValidationError,
+  ShoptokenError,
+  TransportError,
+  UnexpectedResponseError,
+} from './errors.ts';
+export type { AssociatedUser } from './protocol/tokens.ts';
+export { createMemoryStorage } from './storage/memory.ts';
+export { openSqliteStorage } from './storage/sqlite.ts';
+export type { TokenRow, TokenStorage } from './storage/types.ts';
+export { loadKeys } from './vault/key-source.ts';
+export { type Key, KeyRing, parseKeyList } from './vault/keyring.ts';
+export type {
+  OfflineToken,
+  OfflineTokenInput,
+  OnlineToken,
+  OnlineTokenInput,
+  TokenKind,
+  TokenMetadata,
+  TokenVault,
+} from './vault/types.ts';
+export { openVault, Vault, type VaultOptions } from './vault/vault.ts';
