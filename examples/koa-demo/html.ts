@@ -1,39 +1,10 @@
-/** Minimal, escaping HTML templating for the demo pages. */
+/** The demo's page frame, over shoptoken's escaping `html` template tag. */
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+import { html, type SafeHtml } from '../../src/html.ts';
 
-/** Markup that is already safe. */
-export class Html {
-  readonly value: string;
-  constructor(value: string) {
-    this.value = value;
-  }
-  toString(): string {
-    return this.value;
-  }
-}
+export { html };
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-}
-
-function render(value: unknown): string {
-  if (value instanceof Html) return value.value;
-  if (Array.isArray(value)) return value.map(render).join('');
-  if (value === null || value === undefined || value === false) return '';
-  return escapeHtml(String(value));
-}
-
-/** Tagged template: interpolated values are escaped unless they are {@link Html}. */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
-  let out = strings[0] ?? '';
-  values.forEach((value, i) => {
-    out += render(value) + (strings[i + 1] ?? '');
-  });
-  return new Html(out);
-}
-
-export function page(title: string, body: Html): string {
+export function page(title: string, body: SafeHtml): string {
   return html`<!doctype html>
 <html lang="en">
 <head>

@@ -4,6 +4,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { escapeHtml } from '../html.ts';
 
 const COMMON_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
@@ -28,11 +29,6 @@ export function textResponse(status: number, message: string, cookies: readonly 
 /** A 302 to `location`, which the caller has built from trusted parts only. */
 export function redirectResponse(location: string, cookies: readonly string[] = []): Response {
   return new Response(null, { status: 302, headers: headersWith(cookies, { location }) });
-}
-
-/** HTML-escapes text for an element body or a quoted attribute. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** JSON that is safe inside a `<script>` element: no `<`, `>`, `&` or line separators survive literally. */

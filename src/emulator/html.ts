@@ -1,43 +1,8 @@
-/**
- * HTML for the emulator's admin pages. Every interpolated value is escaped by the `html` tag, so a
- * page cannot be built with unescaped input by mistake.
- */
+/** The emulator's admin page frame, over the shared escaping templates. */
 
-/** Markup that is already safe. Only {@link html} makes one. */
-export class SafeHtml {
-  readonly value: string;
-  constructor(value: string) {
-    this.value = value;
-  }
-}
+import { html, SafeHtml } from '../html.ts';
 
-/** Escapes text for use in element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
-
-type Value = SafeHtml | string | number | boolean | null | undefined | readonly Value[];
-
-function render(value: Value): string {
-  if (value instanceof SafeHtml) return value.value;
-  if (Array.isArray(value)) return value.map(render).join('');
-  if (value === null || value === undefined || value === false) return '';
-  return escapeHtml(String(value));
-}
-
-/** Template tag: escapes every interpolation except nested `html` fragments. */
-export function html(strings: TemplateStringsArray, ...values: Value[]): SafeHtml {
-  let out = strings[0] ?? '';
-  values.forEach((value, i) => {
-    out += render(value) + (strings[i + 1] ?? '');
-  });
-  return new SafeHtml(out);
-}
+export { html, SafeHtml };
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.4rem}.note{color:#555;font-size:.9rem}select,button{font-size:1rem;padding:.4rem .8rem;margin:.3rem 0}

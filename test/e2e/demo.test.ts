@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
+import type { TokenListRecord } from '../../src/cli/tokens-list.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const root = new URL('../../', import.meta.url).pathname;
@@ -45,18 +46,6 @@ async function waitForFile(path: string, child: ChildProcess, ms: number): Promi
   throw new Error('the demo did not start in time');
 }
 
-interface ListedToken {
-  shop: string;
-  kind: 'offline' | 'online';
-  userId: string | null;
-  scopes: string[];
-  associatedUserScopes: string[] | null;
-  expiresAt: string | null;
-  refreshTokenExpiresAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
 describe('demo in Chromium', { skip }, () => {
   let dir: string;
   let demo: ChildProcess;
@@ -66,14 +55,14 @@ describe('demo in Chromium', { skip }, () => {
   let appUrl: string;
   let databasePath: string;
 
-  async function tokensList(): Promise<ListedToken[]> {
+  async function tokensList(): Promise<TokenListRecord[]> {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [join(root, 'src/cli/main.ts'), 'tokens', 'list', '--json', '--database', databasePath],
       { cwd: dir },
     );
     assert.doesNotMatch(stdout, /shp(at|rt|ua|ca)_/, 'tokens list never prints token values');
-    return JSON.parse(stdout) as ListedToken[];
+    return JSON.parse(stdout) as TokenListRecord[];
   }
 
   before(async () => {
