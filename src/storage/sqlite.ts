@@ -26,6 +26,7 @@ const MIGRATIONS: readonly string[] = [
      refresh_token_expires_at INTEGER,
      created_at INTEGER NOT NULL,
      updated_at INTEGER NOT NULL,
+     installed_at INTEGER,
      PRIMARY KEY (shop, kind, user_id),
      CHECK ((kind = 'offline' AND user_id = '') OR (kind = 'online' AND user_id <> ''))
    ) STRICT;
@@ -38,7 +39,7 @@ export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 const BUSY_TIMEOUT_MS = 5000;
 
 const COLUMNS = `shop, kind, user_id, access_token, refresh_token, associated_user, scopes, associated_user_scopes,
-  expires_at, refresh_token_expires_at, created_at, updated_at`;
+  expires_at, refresh_token_expires_at, created_at, updated_at, installed_at`;
 
 function storageError(action: string, cause: unknown): ShoptokenError {
   const busy = cause instanceof Error && /SQLITE_BUSY|database is locked/i.test(cause.message);
@@ -92,6 +93,7 @@ interface SqlRow {
   refresh_token_expires_at: number | null;
   created_at: number;
   updated_at: number;
+  installed_at: number | null;
 }
 
 function fromSql(row: SqlRow): TokenRow {
@@ -108,6 +110,7 @@ function fromSql(row: SqlRow): TokenRow {
     refreshTokenExpiresAt: row.refresh_token_expires_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    installedAt: row.installed_at,
   };
 }
 
@@ -125,6 +128,7 @@ function toSql(row: TokenRow): SQLInputValue[] {
     row.refreshTokenExpiresAt,
     row.createdAt,
     row.updatedAt,
+    row.installedAt,
   ];
 }
 
@@ -137,11 +141,14 @@ function toSql(row: TokenRow): SQLInputValue[] {
  */
 export function openSqliteStorage(path: string): TokenStorage {
   let opened: DatabaseSync | undefined;
+  // Tracked here rather than with DatabaseSync#isOpen, which Node 22.13 and 22.14 lack.
+  let open = false;
   let statements: { get: StatementSync; put: StatementSync; list: StatementSync };
   try {
     if (path !== ':memory:') prepareFile(path);
     const db = new DatabaseSync(path);
     opened = db;
+    open = true;
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
@@ -149,23 +156,24 @@ export function openSqliteStorage(path: string): TokenStorage {
     statements = {
       get: db.prepare(`SELECT ${COLUMNS} FROM shoptoken_tokens WHERE shop = ? AND kind = ? AND user_id = ?`),
       put: db.prepare(
-        `INSERT INTO shoptoken_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO shoptoken_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (shop, kind, user_id) DO UPDATE SET
            access_token = excluded.access_token, refresh_token = excluded.refresh_token,
            associated_user = excluded.associated_user, scopes = excluded.scopes,
            associated_user_scopes = excluded.associated_user_scopes, expires_at = excluded.expires_at,
-           refresh_token_expires_at = excluded.refresh_token_expires_at, updated_at = excluded.updated_at`,
+           refresh_token_expires_at = excluded.refresh_token_expires_at, updated_at = excluded.updated_at,
+           installed_at = excluded.installed_at`,
       ),
       list: db.prepare(`SELECT ${COLUMNS} FROM shoptoken_tokens ORDER BY shop, kind, user_id`),
     };
   } catch (error) {
-    if (opened?.isOpen) opened.close();
+    if (open) opened?.close();
     throw storageError(`open ${path}`, error);
   }
   const db = opened;
 
   const guard = <T>(action: string, run: () => T): T => {
-    if (!db.isOpen) throw new ShoptokenError('ERR_STORAGE', 'the SQLite storage is closed');
+    if (!open) throw new ShoptokenError('ERR_STORAGE', 'the SQLite storage is closed');
     try {
       return run();
     } catch (error) {
@@ -185,7 +193,8 @@ export function openSqliteStorage(path: string): TokenStorage {
       return (guard('list tokens', () => statements.list.all()) as unknown as SqlRow[]).map(fromSql);
     },
     async close() {
-      if (db.isOpen) db.close();
+      if (open) db.close();
+      open = false;
     },
   };
 }

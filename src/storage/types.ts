@@ -26,6 +26,8 @@ export interface TokenRow {
   refreshTokenExpiresAt: number | null;
   createdAt: number;
   updatedAt: number;
+  /** When the install this offline token belongs to completed (`afterAuth` succeeded); offline only. */
+  installedAt: number | null;
 }
 
 /**

@@ -46,16 +46,21 @@ export interface TokenMetadata {
   updatedAt: Date;
 }
 
-/** An offline token as app code sees it. */
+/**
+ * An offline token as app code sees it. `accessToken` is a non-enumerable property: it is there to
+ * use, but `JSON.stringify`, `console.log` and object spread leave it out.
+ */
 export interface OfflineToken extends TokenMetadata {
   kind: 'offline';
   userId: null;
   accessToken: string;
   /** True for an expiring offline token (it has a refresh token, which the vault keeps to itself). */
   expiring: boolean;
+  /** When the install completed (`afterAuth` succeeded); `null` while it has not. Kept across re-mints. */
+  installedAt: Date | null;
 }
 
-/** An online token as app code sees it. */
+/** An online token as app code sees it. `accessToken` is non-enumerable, as on {@link OfflineToken}. */
 export interface OnlineToken extends TokenMetadata {
   kind: 'online';
   userId: string;
@@ -73,6 +78,8 @@ export interface TokenVault {
   offline(shop: string): Promise<OfflineToken | null>;
   /** The user's online token, or `null` when there is none or it has expired. */
   online(shop: string, userId: string): Promise<OnlineToken | null>;
+  /** Records that the shop's install completed (its `afterAuth` succeeded); needs an offline token. */
+  markInstalled(shop: string): Promise<void>;
   /** Metadata of every stored token (no values), ordered by shop, kind, user. */
   list(): Promise<TokenMetadata[]>;
   close(): Promise<void>;

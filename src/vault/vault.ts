@@ -58,6 +58,24 @@ function checkShop(shop: unknown): asserts shop is string {
 const time = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
 /**
+ * Puts the token value on `target` as a non-enumerable property: usable as `token.accessToken`,
+ * but left out of `JSON.stringify`, `util.inspect` (so `console.log`) and object spread.
+ */
+function withAccessToken<T extends object>(target: T, accessToken: string): T & { accessToken: string } {
+  return Object.defineProperty(target, 'accessToken', { value: accessToken, enumerable: false }) as T & {
+    accessToken: string;
+  };
+}
+
+function offlineToken(row: TokenRow, accessToken: string): OfflineToken {
+  const metadata = rowMetadata(row) as TokenMetadata & { kind: 'offline'; userId: null };
+  return withAccessToken(
+    { ...metadata, expiring: row.refreshToken !== null, installedAt: time(row.installedAt) },
+    accessToken,
+  );
+}
+
+/**
  * The metadata of a stored row; reads no sealed value, so it needs no key (the CLI lists with it).
  *
  * @example
@@ -144,11 +162,7 @@ export class Vault implements TokenVault {
       expiresAt: expiresAt?.getTime() ?? null,
       refreshTokenExpiresAt: refreshTokenExpiresAt?.getTime() ?? null,
     });
-    return {
-      ...(rowMetadata(row) as TokenMetadata & { kind: 'offline'; userId: null }),
-      accessToken,
-      expiring: refreshToken !== null,
-    };
+    return offlineToken(row, accessToken);
   }
 
   async saveOnline(input: OnlineTokenInput): Promise<OnlineToken> {
@@ -180,12 +194,14 @@ export class Vault implements TokenVault {
     checkShop(shop);
     const row = await this.#storage.get(shop, 'offline', '');
     if (!row) return null;
-    const accessToken = this.#open(row, 'access_token', row.accessToken);
-    return {
-      ...(rowMetadata(row) as TokenMetadata & { kind: 'offline'; userId: null }),
-      accessToken,
-      expiring: row.refreshToken !== null,
-    };
+    return offlineToken(row, this.#open(row, 'access_token', row.accessToken));
+  }
+
+  async markInstalled(shop: string): Promise<void> {
+    checkShop(shop);
+    const row = await this.#storage.get(shop, 'offline', '');
+    if (!row) throw new TypeError(`invalid install: ${shop} has no offline token`);
+    if (row.installedAt === null) await this.#storage.put({ ...row, installedAt: this.#now() });
   }
 
   async online(shop: string, userId: string): Promise<OnlineToken | null> {
@@ -237,6 +253,8 @@ export class Vault implements TokenVault {
       refreshTokenExpiresAt: fields.refreshTokenExpiresAt,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
+      // An install stays completed when its offline token is re-minted (expiry, new scopes).
+      installedAt: kind === 'offline' ? (existing?.installedAt ?? null) : null,
     };
     await this.#storage.put(row);
     return row;
@@ -248,12 +266,12 @@ export class Vault implements TokenVault {
 
   #online(row: TokenRow, accessToken: string): OnlineToken {
     const user = JSON.parse(this.#open(row, 'user', row.user ?? '')) as AssociatedUser;
-    return {
-      ...(rowMetadata(row) as TokenMetadata & { kind: 'online'; userId: string; associatedUserScopes: string[] }),
-      expiresAt: new Date(row.expiresAt!),
-      accessToken,
-      user,
+    const metadata = rowMetadata(row) as TokenMetadata & {
+      kind: 'online';
+      userId: string;
+      associatedUserScopes: string[];
     };
+    return withAccessToken({ ...metadata, expiresAt: new Date(row.expiresAt!), user }, accessToken);
   }
 }
 

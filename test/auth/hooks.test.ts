@@ -72,6 +72,7 @@ describe('hooks', () => {
       },
       offline: async (shop) => (offlineGone ? null : f.vault.offline(shop)),
       online: (shop, userId) => f.vault.online(shop, userId),
+      markInstalled: (shop) => f.vault.markInstalled(shop),
       list: () => f.vault.list(),
       close: () => f.vault.close(),
     };

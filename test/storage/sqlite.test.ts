@@ -26,6 +26,7 @@ function row(overrides: Partial<TokenRow> = {}): TokenRow {
     refreshTokenExpiresAt: null,
     createdAt: 1000,
     updatedAt: 1000,
+    installedAt: null,
     ...overrides,
   };
 }
@@ -79,7 +80,13 @@ describe('openSqliteStorage', () => {
     const storage = openSqliteStorage(':memory:');
     await storage.put(row());
     await storage.put(
-      row({ accessToken: 'v1.k1.sealed-b', scopes: 'write_products', createdAt: 5000, updatedAt: 5000 }),
+      row({
+        accessToken: 'v1.k1.sealed-b',
+        scopes: 'write_products',
+        createdAt: 5000,
+        updatedAt: 5000,
+        installedAt: 4000,
+      }),
     );
     await storage.put(row({ kind: 'online', userId: '42', user: 'v1.k1.user', associatedUserScopes: 'read_products' }));
     await storage.put(row({ shop: 'a-shop.myshopify.com' }));
@@ -89,6 +96,7 @@ describe('openSqliteStorage', () => {
       scopes: 'write_products',
       createdAt: 1000,
       updatedAt: 5000,
+      installedAt: 4000,
     });
     assert.deepEqual(
       (await storage.list()).map((r) => [r.shop, r.kind, r.userId]),

@@ -193,3 +193,40 @@ describe('Vault', () => {
     );
   });
 });
+
+describe('Vault: token values stay out of logs', () => {
+  it('keeps accessToken usable but out of JSON, inspect and spread', async () => {
+    const { vault } = setup();
+    await vault.saveOffline(offlineInput());
+    await vault.saveOnline(onlineInput(new Date(1_700_000_060_000)));
+    const offline = (await vault.offline(SHOP))!;
+    const online = (await vault.online(SHOP, user.id))!;
+    assert.equal(offline.accessToken, ACCESS);
+    assert.equal(online.accessToken, ONLINE);
+    const context = { offline, online, session: { offline, online } };
+    for (const rendered of [JSON.stringify(context), inspect(context, { depth: 10 }), JSON.stringify({ ...offline })]) {
+      assert.ok(!rendered.includes(ACCESS) && !rendered.includes(ONLINE), rendered);
+    }
+  });
+});
+
+describe('Vault: install marker', () => {
+  it('marks an install once and keeps the mark when the offline token is re-minted', async () => {
+    const { clock, vault } = setup();
+    assert.equal((await vault.saveOffline(offlineInput())).installedAt, null);
+    clock.now += 1000;
+    await vault.markInstalled(SHOP);
+    const installedAt = (await vault.offline(SHOP))!.installedAt;
+    assert.equal(installedAt?.getTime(), clock.now);
+    clock.now += 1000;
+    await vault.markInstalled(SHOP);
+    assert.equal((await vault.offline(SHOP))!.installedAt?.getTime(), installedAt?.getTime(), 'the first mark stays');
+    await vault.saveOffline(offlineInput(SHOP, 'shpat_re_minted_access_token_0002'));
+    assert.equal((await vault.offline(SHOP))!.installedAt?.getTime(), installedAt?.getTime());
+  });
+
+  it('refuses to mark a shop with no offline token', async () => {
+    const { vault } = setup();
+    await assert.rejects(vault.markInstalled(OTHER), TypeError);
+  });
+});
