@@ -63,7 +63,7 @@ export const run: Command = async (argv, io) => {
   const emulator = createEmulator(await loadOptions(args.config, io.cwd, io.env));
   const server = await emulator.listen({ port: args.port, host: args.host });
   io.stdout.write(`Shopify emulator listening on ${server.origin}\n`);
-  io.stdout.write(`SHOPTOKEN_SHOPIFY_BASE_URL=${emulator.baseUrl(server.origin)}\n`);
+  io.stdout.write(`shopifyBaseUrl: ${emulator.baseUrl(server.origin)}\n`);
   await new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -54,7 +54,7 @@ describe('shoptoken emulator', () => {
     const baseUrl = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        const match = /SHOPTOKEN_SHOPIFY_BASE_URL=(http:\/\/127\.0\.0\.1:\d+\/\{shop\})\n/.exec(output);
+        const match = /shopifyBaseUrl: (http:\/\/127\.0\.0\.1:\d+\/\{shop\})\n/.exec(output);
         if (match) resolve(match[1]!);
       });
       child.once('exit', () => reject(new Error(`the emulator exited early:\n${output}`)));

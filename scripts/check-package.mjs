@@ -1,0 +1,66 @@
+// Checks the built package (dist/, through its `exports` map and bin) on whatever Node runs it.
+// Plain JavaScript on purpose: .ci/run also runs it on the oldest Node that `engines` allows.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const { createShoptoken, openDefaultVault } = await import('shoptoken');
+const { verifySignedQuery } = await import('shoptoken/protocol');
+const { shoptokenKoa } = await import('shoptoken/koa');
+const { shoptokenExpress } = await import('shoptoken/express');
+const { toWebRequest } = await import('shoptoken/node');
+const { createEmulator } = await import('shoptoken/emulator');
+for (const fn of [createShoptoken, openDefaultVault, verifySignedQuery, shoptokenKoa, shoptokenExpress, toWebRequest]) {
+  assert.equal(typeof fn, 'function');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'shoptoken-package-'));
+try {
+  const database = join(dir, 'tokens.db');
+  const env = { SHOPTOKEN_KEYS: `k1:${randomBytes(32).toString('base64')}` };
+  const { vault } = await openDefaultVault({ env, cwd: dir, database });
+  const shop = 'package-check.myshopify.com';
+  const secretValue = `shpat_${randomBytes(16).toString('hex')}`;
+  await vault.saveOffline({
+    shop,
+    accessToken: secretValue,
+    scopes: ['read_products'],
+    expiresAt: null,
+    refreshToken: null,
+    refreshTokenExpiresAt: null,
+  });
+  assert.equal((await vault.offline(shop)).accessToken, secretValue);
+
+  const emulator = createEmulator({
+    apps: [{ clientId: 'pkg', clientSecret: 'pkg-secret', redirectUrls: ['https://app.example.com/auth/callback'] }],
+  });
+  const shoptoken = createShoptoken({
+    apiKey: 'pkg',
+    apiSecret: 'pkg-secret',
+    scopes: 'write_products',
+    appUrl: 'https://app.example.com',
+    vault,
+    shopifyBaseUrl: emulator.baseUrl('http://emulator.test'),
+  });
+  const begin = await shoptoken.handle(new Request('https://app.example.com/auth?shop=other-shop.myshopify.com'));
+  assert.equal(begin.status, 302);
+  const consent = await emulator.fetch(
+    new Request(begin.headers.get('location').replace('http://emulator.test', 'http://e.test')),
+  );
+  assert.equal(consent.status, 200);
+  await vault.close();
+
+  const bin = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'dist', 'cli', 'main.js');
+  const listed = JSON.parse(
+    execFileSync(process.execPath, [bin, 'tokens', 'list', '--json', '--database', database], { encoding: 'utf8' }),
+  );
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0].shop, shop);
+  assert.ok(!JSON.stringify(listed).includes(secretValue));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`package check passed on Node ${process.version}`);
