@@ -38,7 +38,8 @@ function metadataRows(token: TokenMetadata & { expiring?: boolean }) {
     ['scopes', token.scopes.join(', ')],
   ];
   if (token.associatedUserScopes) rows.push(['user scopes', token.associatedUserScopes.join(', ')]);
-  if (token.kind === 'offline') rows.push(['expiring', token.expiring ? 'yes (1 h access token; its refresh token stays in the vault)' : 'no']);
+  if (token.kind === 'offline')
+    rows.push(['expiring', token.expiring ? 'yes (1 h access token; its refresh token stays in the vault)' : 'no']);
   rows.push(['expires at', token.expiresAt ? token.expiresAt.toISOString() : 'never']);
   if (token.kind === 'offline') {
     rows.push([

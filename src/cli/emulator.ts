@@ -2,6 +2,8 @@
  * `shoptoken emulator [--port N] [--host H] [--config FILE]`: runs the local Shopify emulator until
  * SIGINT or SIGTERM.
  *
+ * `--config FILE` is JSON: `{"apps": [...], "shops": [...], "codeTtlSeconds": N, "throttle": {...}}`
+ * (see EmulatorOptions). The emulator owns its clock; tests move it with `POST /_emulator/clock`.
  * Without `--config`, one app is registered from SHOPIFY_API_KEY, SHOPIFY_API_SECRET and
  * SHOPTOKEN_APP_URL (redirect `${SHOPTOKEN_APP_URL}/auth/callback`). The secret is never printed.
  */
@@ -43,8 +45,15 @@ async function loadOptions(config: string | undefined, cwd: string, env: NodeJS.
     }
     if (typeof parsed !== 'object' || parsed === null)
       throw new UsageError(`the config file ${config} is not an object`);
-    const { apps, shops } = parsed as EmulatorOptions;
-    return { apps, ...(shops === undefined ? {} : { shops }) };
+    // Every option but the clock, which a JSON file cannot give: apps (with `scopes`), shops (with
+    // `organizationClientIds`), codeTtlSeconds and throttle. createEmulator checks them all.
+    const { apps, shops, codeTtlSeconds, throttle } = parsed as EmulatorOptions;
+    return {
+      apps,
+      ...(shops === undefined ? {} : { shops }),
+      ...(codeTtlSeconds === undefined ? {} : { codeTtlSeconds }),
+      ...(throttle === undefined ? {} : { throttle }),
+    };
   }
   const clientId = env.SHOPIFY_API_KEY;
   const clientSecret = env.SHOPIFY_API_SECRET;

@@ -7,12 +7,17 @@ import { type DocumentNode, execute, GraphQLError, Kind, parse, validate, visit 
 import { adminRoot, adminSchema, listedScopes } from './admin-schema.ts';
 import { json, readBody } from './http.ts';
 import type { EmulatorState, TokenRecord } from './state.ts';
+import type { ThrottleStatus } from './throttle.ts';
 
 /** Shopify's answer to an unknown, revoked or expired token (reference §7.1, observed). */
 const UNAUTHORIZED = { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' };
 
-const MAX_AVAILABLE = 2000;
-const RESTORE_RATE = 100;
+// §7.2: the status of a throttled GraphQL answer is UNCONFIRMED (200 vs 429). Shopify's GraphQL
+// errors travel in a 200 body and its libraries detect THROTTLED from the body, so 200 it is.
+const THROTTLED = {
+  message: 'Throttled',
+  extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' },
+};
 
 /** `YYYY-MM` (a quarter's month or not; Shopify falls forward) or `unstable`. */
 export function isApiVersion(version: string): boolean {
@@ -26,7 +31,7 @@ function authenticate(state: EmulatorState, request: Request, domain: string): T
   return record?.shop === domain ? record : undefined;
 }
 
-/** A rough cost: 1 per object field, plus `first` for connections (no real throttling). */
+/** A simple cost: 1 per object field, plus `first` for connections. */
 function queryCost(document: DocumentNode, variables: Record<string, unknown>): number {
   let cost = 0;
   visit(document, {
@@ -44,18 +49,8 @@ function queryCost(document: DocumentNode, variables: Record<string, unknown>): 
   return cost;
 }
 
-function costExtension(requested: number, actual: number | null) {
-  return {
-    cost: {
-      requestedQueryCost: requested,
-      actualQueryCost: actual,
-      throttleStatus: {
-        maximumAvailable: MAX_AVAILABLE,
-        currentlyAvailable: MAX_AVAILABLE - (actual ?? 0),
-        restoreRate: RESTORE_RATE,
-      },
-    },
-  };
+function costExtension(requested: number, actual: number | null, throttleStatus: ThrottleStatus) {
+  return { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus } };
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -65,6 +60,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 export async function graphqlEndpoint(state: EmulatorState, request: Request, domain: string): Promise<Response> {
   const token = authenticate(state, request, domain);
   if (!token) return json(UNAUTHORIZED, 401);
+  const peek = () => state.throttle.peek(domain, token.clientId);
   const raw = await readBody(request);
   if (raw === null) return json({ errors: 'Request body too large' }, 413);
   let body: unknown;
@@ -82,13 +78,15 @@ export async function graphqlEndpoint(state: EmulatorState, request: Request, do
     document = parse(body.query);
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
-    return json({ errors: [error.toJSON()], extensions: costExtension(0, null) });
+    return json({ errors: [error.toJSON()], extensions: costExtension(0, null, peek()) });
   }
   const cost = queryCost(document, variables);
   const invalid = validate(adminSchema, document);
   if (invalid.length > 0) {
-    return json({ errors: invalid.map((e) => e.toJSON()), extensions: costExtension(cost, null) });
+    return json({ errors: invalid.map((e) => e.toJSON()), extensions: costExtension(cost, null, peek()) });
   }
+  const bucket = state.throttle.take(domain, token.clientId, cost);
+  if (!bucket.ok) return json({ errors: [THROTTLED], extensions: costExtension(cost, null, bucket.status) });
   const result = await execute({
     schema: adminSchema,
     document,
@@ -100,7 +98,7 @@ export async function graphqlEndpoint(state: EmulatorState, request: Request, do
   return json({
     ...(result.errors ? { errors: result.errors.map((e) => e.toJSON()) } : {}),
     data: result.data ?? null,
-    extensions: costExtension(cost, cost),
+    extensions: costExtension(cost, cost, bucket.status),
   });
 }
 

@@ -20,7 +20,9 @@ export async function readBody(request: Request): Promise<string | null> {
   for (let next = await reader.read(); !next.done; next = await reader.read()) {
     size += next.value.byteLength;
     if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
+      // Not awaited: the body may be one branch of a tee (the request log reads a clone), whose
+      // cancel settles only once the other branch is cancelled too.
+      void reader.cancel().catch(() => undefined);
       return null;
     }
     chunks.push(next.value);

@@ -1,34 +1,47 @@
 /**
- * The local Shopify emulator: OAuth install (offline and per-user), the token endpoint and a
- * minimal Admin API, served under `/{shop}/…` so that shoptoken reaches it through one setting,
- * the base-URL template `http://127.0.0.1:PORT/{shop}`.
+ * The local Shopify emulator: OAuth install (offline and per-user), the token endpoint (code,
+ * refresh, client credentials, migration) and a minimal Admin API, served under `/{shop}/…` so
+ * that shoptoken reaches it through one setting, the base-URL template
+ * `http://127.0.0.1:PORT/{shop}`. Tests drive its clock, faults and request log.
  */
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdaptorServer } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
+import { ConfigError } from '../errors.ts';
 import { isShopDomain, normalizeShop, SHOP_PLACEHOLDER } from '../protocol/shop.ts';
 import { accessScopesEndpoint, graphqlEndpoint, isApiVersion } from './admin.ts';
 import { authorizeGet, authorizePost, logout } from './authorize.ts';
-import { json } from './http.ts';
+import { createClock } from './clock.ts';
+import { mountControls } from './control.ts';
+import { FaultTable, faultResponse } from './faults.ts';
 import { checkOptions } from './options.ts';
+import { classify, RequestLog } from './request-log.ts';
 import { EmulatorState } from './state.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 import type { Emulator, EmulatorOptions, EmulatorShopView } from './types.ts';
 
+export type { EmulatorClock } from './clock.ts';
+export type { EmulatorFaults, FaultEndpoint, FaultRule } from './faults.ts';
+export type { RequestLogEntry } from './request-log.ts';
 export type {
   Emulator,
   EmulatorAppConfig,
   EmulatorOptions,
   EmulatorShopSeed,
   EmulatorShopView,
+  EmulatorThrottle,
   EmulatorUser,
   EmulatorUserSeed,
   GrantRecord,
 } from './types.ts';
 
 type ShopHandler = (state: EmulatorState, request: Request, domain: string) => Response | Promise<Response>;
+
+/** The answer of a request whose connection is dropped unanswered. */
+const DROPPED = Symbol('dropped');
 
 function view(state: EmulatorState, domain: string): EmulatorShopView {
   const shop = state.shop(domain);
@@ -41,20 +54,13 @@ function view(state: EmulatorState, domain: string): EmulatorShopView {
   };
 }
 
-function routes(state: EmulatorState): Hono {
-  const app = new Hono();
+function shopRoutes(app: Hono, state: EmulatorState): void {
   // `{shop}` must be exactly a canonical shop domain: anything else is not a store.
   const shopRoute = (handler: ShopHandler) => (c: Context) => {
     const domain = c.req.param('shop');
     if (!isShopDomain(domain)) return c.text('Not Found', 404);
     return handler(state, c.req.raw, domain);
   };
-
-  app.get('/_emulator/grants', () => json(state.grants()));
-  app.get('/_emulator/shops/:shop', (c) => {
-    const domain = c.req.param('shop');
-    return isShopDomain(domain) ? json(view(state, domain)) : c.text('Not Found', 404);
-  });
   app.get('/:shop/admin/oauth/authorize', shopRoute(authorizeGet));
   app.post('/:shop/admin/oauth/authorize', shopRoute(authorizePost));
   app.get('/:shop/admin/logout', shopRoute(logout));
@@ -63,10 +69,17 @@ function routes(state: EmulatorState): Hono {
   app.post('/:shop/admin/api/:version/graphql.json', (c) =>
     isApiVersion(c.req.param('version')) ? shopRoute(graphqlEndpoint)(c) : c.text('Not Found', 404),
   );
-  app.notFound((c) => c.text('Not Found', 404));
-  // Never echo internals: errors may carry request data.
-  app.onError((_error, c) => c.text('Internal Server Error', 500));
-  return app;
+}
+
+/** A canonical shop and a registered app, or a ConfigError naming what is wrong. */
+function checkTarget(state: EmulatorState, shop: string, clientId: string): string {
+  const canonical = normalizeShop(shop);
+  const problems = [
+    ...(canonical === null ? ['shop must be a {name}.myshopify.com domain'] : []),
+    ...(state.apps.has(clientId) ? [] : ['clientId must be the client id of a registered app']),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return canonical!;
 }
 
 /**
@@ -78,16 +91,60 @@ function routes(state: EmulatorState): Hono {
  * });
  * const { origin, close } = await emulator.listen();
  * const shopifyBaseUrl = emulator.baseUrl(origin); // 'http://127.0.0.1:PORT/{shop}'
+ * emulator.clock.advance(3600 * 1000); // expire the access tokens, without waiting
  */
 export function createEmulator(options: EmulatorOptions): Emulator {
-  const state = new EmulatorState(checkOptions(options));
-  const app = routes(state);
+  const checked = checkOptions(options);
+  const clock = createClock(checked.now);
+  const state = new EmulatorState(checked, clock.now);
+  const faults = new FaultTable();
+  const log = new RequestLog();
+  const app = new Hono();
+  mountControls(app, { state, clock, faults, log, view: (domain) => view(state, domain) });
+  shopRoutes(app, state);
+  app.notFound((c) => c.text('Not Found', 404));
+  // Never echo internals: errors may carry request data.
+  app.onError((_error, c) => c.text('Internal Server Error', 500));
+
+  /** Applies the first matching fault, handles the request, and logs it. */
+  async function serve(request: Request): Promise<Response | typeof DROPPED> {
+    const path = new URL(request.url).pathname;
+    if (path.startsWith('/_emulator/')) return app.fetch(request);
+    const at = clock.now();
+    const target = await classify(request);
+    const fault = faults.take(target);
+    if (fault?.delayMs) await sleep(fault.delayMs);
+    let answer: Response | typeof DROPPED;
+    if (fault?.reset) answer = DROPPED;
+    else if (fault?.status !== undefined) answer = faultResponse(target.endpoint, fault.status);
+    else {
+      const response = await app.fetch(request);
+      if (fault?.commitThenDrop) await response.arrayBuffer();
+      answer = fault?.commitThenDrop ? DROPPED : response;
+    }
+    const status = answer === DROPPED ? 0 : answer.status;
+    log.add({ at, method: request.method, path, ...target, status, fault: fault?.id ?? null });
+    return answer;
+  }
 
   return {
-    fetch: async (request) => app.fetch(request),
+    async fetch(request) {
+      const answer = await serve(request);
+      if (answer !== DROPPED) return answer;
+      // What undici's fetch throws when the server closes the connection unanswered.
+      const cause = Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+      throw new TypeError('fetch failed', { cause });
+    },
     async listen(listenOptions = {}) {
       const host = listenOptions.host ?? '127.0.0.1';
-      const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+      const server = createAdaptorServer({
+        fetch: async (request: Request, env: { incoming: { socket: { destroy(): void } } }) => {
+          const answer = await serve(request);
+          if (answer !== DROPPED) return answer;
+          env.incoming.socket.destroy();
+          return new Response(null, { status: 204 });
+        },
+      }) as Server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(listenOptions.port ?? 0, host, () => {
@@ -114,6 +171,15 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     uninstall(shop, clientId) {
       const canonical = normalizeShop(shop);
       if (canonical !== null) state.uninstall(canonical, clientId);
+    },
+    clock: { now: clock.now, advance: clock.advance, set: clock.set },
+    faults: { add: (rule) => faults.add(rule), clear: () => faults.clear() },
+    requests: () => log.entries(),
+    revokeRefreshTokens(shop, clientId) {
+      state.expiring.revoke(checkTarget(state, shop, clientId), clientId);
+    },
+    setOrganizationApp(shop, clientId) {
+      state.shop(checkTarget(state, shop, clientId)).organizationApps.add(clientId);
     },
   };
 }

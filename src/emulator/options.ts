@@ -4,7 +4,7 @@
 
 import { ConfigError } from '../errors.ts';
 import { normalizeShop } from '../protocol/shop.ts';
-import type { EmulatorAppConfig, EmulatorOptions, EmulatorShopSeed } from './types.ts';
+import type { EmulatorAppConfig, EmulatorOptions, EmulatorShopSeed, EmulatorThrottle } from './types.ts';
 
 /** A scope handle as the authorize endpoint accepts it. */
 export const SCOPE_HANDLE = /^(unauthenticated_)?(read|write)_[a-z_]+$/;
@@ -13,9 +13,14 @@ export const SCOPE_HANDLE = /^(unauthenticated_)?(read|write)_[a-z_]+$/;
 export interface CheckedOptions {
   apps: Required<EmulatorAppConfig>[];
   shops: EmulatorShopSeed[];
-  now: () => number;
+  /** The caller's clock, when it owns time. */
+  now: (() => number) | undefined;
   codeTtlSeconds: number;
+  throttle: EmulatorThrottle;
 }
+
+const isScopeList = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((scope) => typeof scope === 'string' && SCOPE_HANDLE.test(scope));
 
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 
@@ -27,6 +32,9 @@ function checkApp(app: EmulatorAppConfig, where: string, problems: string[]): vo
   if (!isNonEmptyString(app.clientId)) problems.push(`${where}.clientId must be a non-empty string`);
   if (!isNonEmptyString(app.clientSecret)) problems.push(`${where}.clientSecret must be a non-empty string`);
   if (app.name !== undefined && !isNonEmptyString(app.name)) problems.push(`${where}.name must be a non-empty string`);
+  if (app.scopes !== undefined && !isScopeList(app.scopes)) {
+    problems.push(`${where}.scopes must be an array of scope handles such as read_products`);
+  }
   if (!Array.isArray(app.redirectUrls) || app.redirectUrls.length === 0) {
     problems.push(`${where}.redirectUrls must be a non-empty array of http(s) URLs`);
     return;
@@ -50,6 +58,10 @@ function checkShop(shop: EmulatorShopSeed, where: string, problems: string[]): v
     problems.push(`${where}.name must be a non-empty string`);
   if (shop.email !== undefined && !isNonEmptyString(shop.email)) {
     problems.push(`${where}.email must be a non-empty string`);
+  }
+  const orgApps = shop.organizationClientIds;
+  if (orgApps !== undefined && (!Array.isArray(orgApps) || !orgApps.every(isNonEmptyString))) {
+    problems.push(`${where}.organizationClientIds must be an array of client ids`);
   }
   if (shop.users === undefined) return;
   if (!Array.isArray(shop.users) || shop.users.length === 0) {
@@ -114,6 +126,19 @@ export function checkOptions(options: EmulatorOptions): CheckedOptions {
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) {
     problems.push('codeTtlSeconds must be a positive integer');
   }
+  const throttle = options.throttle;
+  if (throttle !== undefined) {
+    if (typeof throttle !== 'object' || throttle === null) {
+      problems.push('throttle must be an object { maximumAvailable, restoreRate }');
+    } else {
+      for (const key of ['maximumAvailable', 'restoreRate'] as const) {
+        const value = throttle[key];
+        if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+          problems.push(`throttle.${key} must be a positive number`);
+        }
+      }
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     apps: options.apps.map((app) => ({
@@ -121,9 +146,11 @@ export function checkOptions(options: EmulatorOptions): CheckedOptions {
       clientSecret: app.clientSecret,
       redirectUrls: [...app.redirectUrls],
       name: app.name ?? app.clientId,
+      scopes: [...(app.scopes ?? [])],
     })),
     shops: options.shops ?? [],
-    now: options.now ?? Date.now,
+    now: options.now,
     codeTtlSeconds: ttl ?? 60,
+    throttle: { maximumAvailable: throttle?.maximumAvailable ?? 2000, restoreRate: throttle?.restoreRate ?? 100 },
   };
 }

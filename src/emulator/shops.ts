@@ -21,6 +21,8 @@ export interface ShopState {
   users: EmulatorUser[];
   /** Granted scopes (compact) by client id. */
   installations: Map<string, string[]>;
+  /** Client ids of apps created by the shop's own organization (client-credentials allowed). */
+  organizationApps: Set<string>;
   records: ShopRecords;
 }
 
@@ -96,6 +98,7 @@ export function buildShop(seed: EmulatorShopSeed, nextId: IdSource, index: numbe
     email: seed.email ?? owner?.email ?? `owner@${shopName}.example`,
     users,
     installations: new Map(),
+    organizationApps: new Set(seed.organizationClientIds ?? []),
     records: fakeRecords(shopName, index + 1),
   };
 }

@@ -3,10 +3,12 @@
  * SHA-256 digest, never by value), admin sessions and the grant log.
  */
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { compactScopes, parseScopes } from '../protocol/scopes.ts';
+import { digest, ExpiringGrants, type IssuedPair } from './expiring-grants.ts';
 import type { CheckedOptions } from './options.ts';
 import { buildShop, createIdSource, type IdSource, type ShopState } from './shops.ts';
+import { Throttle } from './throttle.ts';
 import type { EmulatorAppConfig, GrantRecord } from './types.ts';
 
 export type AccessMode = 'offline' | 'online';
@@ -37,9 +39,9 @@ export interface TokenRecord {
 }
 
 const ACCESS_TOKEN_PREFIX = 'shpat_';
-const REFRESH_TOKEN_PREFIX = 'shprt_';
+/** Lifetime of online and client-credentials tokens, in seconds. */
+export const DAY_TOKEN_TTL_SECONDS = 86_399;
 
-const digest = (value: string) => createHash('sha256').update(value).digest('hex');
 const randomHex = (bytes: number) => randomBytes(bytes).toString('hex');
 const slotKey = (shop: string, clientId: string) => `${shop} ${clientId}`;
 
@@ -56,10 +58,22 @@ export class EmulatorState {
   readonly #nonExpiring = new Map<string, { value: string; scopes: string }>();
   readonly #sessions = new Map<string, { shop: string; userId: string }>();
   readonly #grants: GrantRecord[] = [];
+  /** Refresh tokens and migrations of expiring offline grants. */
+  readonly expiring: ExpiringGrants;
+  /** The Admin API's buckets. */
+  readonly throttle: Throttle;
 
-  constructor(options: CheckedOptions) {
+  constructor(options: CheckedOptions, now: () => number) {
     this.apps = new Map(options.apps.map((app) => [app.clientId, app]));
-    this.now = options.now;
+    this.now = now;
+    this.throttle = new Throttle(options.throttle, now);
+    this.expiring = new ExpiringGrants(now, {
+      issue: (shop, clientId, scopes, expiresAt) => this.#issueAccess(shop, clientId, scopes, expiresAt),
+      extend: (accessToken, expiresAt) => {
+        const record = this.#tokens.get(digest(accessToken));
+        if (record) record.expiresAt = expiresAt;
+      },
+    });
     this.codeTtlSeconds = options.codeTtlSeconds;
     const seededIds = new Set(options.shops.flatMap((shop) => (shop.users ?? []).flatMap((u) => (u.id ? [u.id] : []))));
     this.#nextUserId = createIdSource(seededIds);
@@ -92,6 +106,7 @@ export class EmulatorState {
       if (record.shop === domain && record.clientId === clientId) this.#tokens.delete(key);
     }
     this.#nonExpiring.delete(slotKey(domain, clientId));
+    this.expiring.revoke(domain, clientId);
   }
 
   issueCode(record: Omit<CodeRecord, 'expiresAt'>): string {
@@ -114,14 +129,43 @@ export class EmulatorState {
     scopes: string[],
     expiring: boolean,
   ): { accessToken: string; refreshToken: string | null } {
+    if (expiring) return this.expiring.start(shop, clientId, scopes);
     const key = slotKey(shop, clientId);
     const scopeKey = scopes.join(',');
     const previous = this.#nonExpiring.get(key);
-    if (!expiring && previous?.scopes === scopeKey && this.#tokens.has(digest(previous.value))) {
+    if (previous?.scopes === scopeKey && this.#tokens.has(digest(previous.value))) {
       return { accessToken: previous.value, refreshToken: null };
     }
+    const accessToken = this.#issueAccess(shop, clientId, scopes, null);
+    this.#nonExpiring.set(key, { value: accessToken, scopes: scopeKey });
+    return { accessToken, refreshToken: null };
+  }
+
+  /** A client-credentials token: 86399 s, no refresh token (reference §4). */
+  issueClientCredentials(shop: string, clientId: string, scopes: string[]): string {
+    return this.#issueAccess(shop, clientId, scopes, this.now() + DAY_TOKEN_TTL_SECONDS * 1000);
+  }
+
+  /**
+   * Migrates a non-expiring offline token to an expiring pair (reference §3.3), or answers the
+   * same pair again on a retry within 7 days. `undefined`: not a live non-expiring token of this
+   * app and shop (unknown, revoked, already migrated long ago, or another kind).
+   */
+  migrate(shop: string, clientId: string, subjectToken: string): IssuedPair | undefined {
+    const subject = digest(subjectToken);
+    const retry = this.expiring.migrationRetry(shop, clientId, subject);
+    if (retry) return retry;
+    const record = this.#tokens.get(subject);
+    if (!record || record.shop !== shop || record.clientId !== clientId) return undefined;
+    if (record.kind !== 'offline' || record.expiresAt !== null) return undefined;
+    // "The original non-expiring token will be revoked upon successful exchange."
+    this.#tokens.delete(subject);
+    this.#nonExpiring.delete(slotKey(shop, clientId));
+    return this.expiring.migrate(shop, clientId, record.scopes, subject);
+  }
+
+  #issueAccess(shop: string, clientId: string, scopes: string[], expiresAt: number | null): string {
     const accessToken = `${ACCESS_TOKEN_PREFIX}${randomHex(16)}`;
-    const expiresAt = expiring ? this.now() + 3600 * 1000 : null;
     this.#tokens.set(digest(accessToken), {
       shop,
       clientId,
@@ -131,13 +175,7 @@ export class EmulatorState {
       userId: null,
       expiresAt,
     });
-    if (!expiring) {
-      this.#nonExpiring.set(key, { value: accessToken, scopes: scopeKey });
-      return { accessToken, refreshToken: null };
-    }
-    // Refresh tokens are not stored yet: the refresh_token grant (which would check them, and keep
-    // only the newest per app and shop) is not emulated yet, so none can be redeemed.
-    return { accessToken, refreshToken: `${REFRESH_TOKEN_PREFIX}${randomHex(16)}` };
+    return accessToken;
   }
 
   issueOnline(shop: string, clientId: string, scopes: string[], userScopes: string[], userId: string): string {
@@ -149,7 +187,7 @@ export class EmulatorState {
       scopes,
       effectiveScopes: userScopes,
       userId,
-      expiresAt: this.now() + 86_399 * 1000,
+      expiresAt: this.now() + DAY_TOKEN_TTL_SECONDS * 1000,
     });
     return accessToken;
   }

@@ -3,6 +3,10 @@
  * they change only together with their users.
  */
 
+import type { EmulatorClock } from './clock.ts';
+import type { EmulatorFaults } from './faults.ts';
+import type { RequestLogEntry } from './request-log.ts';
+
 /** An app registered with the emulator, as in the Partner Dashboard / `shopify.app.toml`. */
 export interface EmulatorAppConfig {
   clientId: string;
@@ -11,6 +15,11 @@ export interface EmulatorAppConfig {
   redirectUrls: string[];
   /** Shown on the consent page; default the client id. */
   name?: string;
+  /**
+   * The scopes of the app's active version (`shopify.app.toml`): what a client-credentials token
+   * carries on a shop where the app is not installed. Default none.
+   */
+  scopes?: string[];
 }
 
 /** A staff user to seed into a shop. */
@@ -33,6 +42,19 @@ export interface EmulatorShopSeed {
   name?: string;
   email?: string;
   users?: EmulatorUserSeed[];
+  /**
+   * Client ids of apps created by the shop's own organization: only these may use the
+   * client-credentials grant on this shop (reference §4).
+   */
+  organizationClientIds?: string[];
+}
+
+/** The Admin API's leaky bucket, per app and shop. */
+export interface EmulatorThrottle {
+  /** Bucket size in cost points; default 2000. */
+  maximumAvailable: number;
+  /** Points restored per second; default 100. */
+  restoreRate: number;
 }
 
 /** Options of {@link createEmulator}, checked when it is built. */
@@ -43,6 +65,8 @@ export interface EmulatorOptions {
   now?: () => number;
   /** default 60 */
   codeTtlSeconds?: number;
+  /** The Admin API's rate limit; default `{ maximumAvailable: 2000, restoreRate: 100 }`. */
+  throttle?: EmulatorThrottle;
 }
 
 /** A staff user of an emulated shop. */
@@ -96,4 +120,24 @@ export interface Emulator {
   shop(domain: string): EmulatorShopView | undefined;
   /** Uninstall an app from a shop: revokes all its tokens (Admin API then answers 401). */
   uninstall(shop: string, clientId: string): void;
+  /**
+   * The emulator's time. Movable (`advance`, `set`) when the emulator owns it; when `options.now`
+   * was given, the caller owns time and `advance`/`set` throw.
+   */
+  readonly clock: EmulatorClock;
+  /** Fault injection on the token, GraphQL, authorize and access-scopes endpoints. */
+  readonly faults: EmulatorFaults;
+  /** Requests to the emulated Shopify endpoints (not `/_emulator/*`), in the order they were answered. */
+  requests(): RequestLogEntry[];
+  /**
+   * Retires every refresh token of the app on the shop, as a revoked grant: refresh then answers
+   * `invalid_grant`. Access tokens live until they expire. Throws a ConfigError for an invalid
+   * shop or an unknown app.
+   */
+  revokeRefreshTokens(shop: string, clientId: string): void;
+  /**
+   * Marks the app as created by the shop's own organization, so it may use client credentials
+   * there. Throws a ConfigError for an invalid shop or an unknown app.
+   */
+  setOrganizationApp(shop: string, clientId: string): void;
 }

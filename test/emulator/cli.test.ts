@@ -37,8 +37,14 @@ describe('shoptoken emulator', () => {
 
   it('serves with --config, prints the base URL and not the secret, exits 0 on SIGTERM', async () => {
     const config = join(dir, 'emulator.json');
-    const app = { clientId: 'cli-app', clientSecret: SECRET, redirectUrls: ['http://127.0.0.1:3000/auth/callback'] };
-    await writeFile(config, JSON.stringify({ apps: [app] }));
+    const app = {
+      clientId: 'cli-app',
+      clientSecret: SECRET,
+      redirectUrls: ['http://127.0.0.1:3000/auth/callback'],
+      scopes: ['read_products'],
+    };
+    const shops = [{ domain: 'org-shop.myshopify.com', organizationClientIds: ['cli-app'] }];
+    await writeFile(config, JSON.stringify({ apps: [app], shops, throttle: { maximumAvailable: 50, restoreRate: 5 } }));
     const child = spawn(
       process.execPath,
       [join(root, 'src/cli/main.ts'), 'emulator', '--port', '0', '--config', config],
@@ -64,6 +70,29 @@ describe('shoptoken emulator', () => {
     assert.equal(new URL(origin).port === '0', false, 'prints the real port');
     const grants = await fetch(`${origin}/_emulator/grants`);
     assert.deepEqual(await grants.json(), []);
+
+    // The new seed fields: a same-organization shop, the app's scopes, the throttle.
+    const granted = await fetch(`${origin}/org-shop.myshopify.com/admin/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: 'cli-app', client_secret: SECRET, grant_type: 'client_credentials' }),
+    });
+    assert.equal(granted.status, 200);
+    const token = (await granted.json()) as { access_token: string; scope: string };
+    assert.equal(token.scope, 'read_products');
+    const shop = await fetch(`${origin}/org-shop.myshopify.com/admin/api/2026-10/graphql.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shopify-access-token': token.access_token },
+      body: JSON.stringify({ query: '{ shop { name } }' }),
+    });
+    const cost = ((await shop.json()) as { extensions: { cost: { throttleStatus: unknown } } }).extensions.cost;
+    assert.deepEqual(cost.throttleStatus, { maximumAvailable: 50, currentlyAvailable: 49, restoreRate: 5 });
+    const clock = await fetch(`${origin}/_emulator/clock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ advanceSeconds: 86_400 }),
+    });
+    assert.ok(((await clock.json()) as { now: number }).now >= Date.now() + 86_399_000, 'the clock moved a day');
 
     child.kill('SIGTERM');
     assert.equal(await exited, 0);

@@ -131,3 +131,56 @@ export function graphql(
     }),
   );
 }
+
+/** The app's client id and secret, as every grant sends them. */
+export const CREDENTIALS = { client_id: APP.clientId, client_secret: APP.clientSecret };
+
+/** An expiring offline token pair, as answered. */
+export interface Pair {
+  access_token: string;
+  expires_in: number;
+  refresh_token: string;
+  refresh_token_expires_in: number;
+  scope: string;
+}
+
+/** Installs the app offline and exchanges the code for an expiring pair. */
+export async function installExpiring(emulator: Emulator, shop = SHOP): Promise<Pair> {
+  const { code } = await install(emulator, { shop });
+  const response = await tokenRequest(emulator, { ...CREDENTIALS, code, expiring: '1' }, { shop });
+  assert.equal(response.status, 200);
+  return (await response.json()) as Pair;
+}
+
+/** A refresh request; returns the status and body. */
+export async function refresh(
+  emulator: Emulator,
+  refreshToken: string,
+  options: { form?: boolean; secret?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await tokenRequest(
+    emulator,
+    {
+      client_id: APP.clientId,
+      client_secret: options.secret ?? APP.clientSecret,
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+    },
+    { form: options.form === true },
+  );
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** POSTs JSON to one of the emulator's `/_emulator/*` endpoints. */
+export function control(emulator: Emulator, path: string, body: unknown, method = 'POST'): Promise<Response> {
+  return emulator.fetch(
+    new Request(`${ORIGIN}/_emulator/${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+    }),
+  );
+}
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
