@@ -24,14 +24,9 @@ export function authUrl(rt: AuthRuntime, shop: string): string {
  * Issues a state for `leg` (>= 128 bits, single use, bound to `shop`), sets the signed state cookie
  * and redirects to Shopify's authorize page: offline for `install`, per-user for `login`.
  */
-export async function startLeg(
-  rt: AuthRuntime,
-  shop: string,
-  leg: AuthLeg,
-  completesInstall: boolean,
-): Promise<Response> {
+export async function startLeg(rt: AuthRuntime, shop: string, leg: AuthLeg): Promise<Response> {
   const state = randomBytes(32).toString('base64url');
-  await rt.stateStore.save({ state, shop, leg, completesInstall, createdAt: rt.now() });
+  await rt.stateStore.save({ state, shop, leg, createdAt: rt.now() });
   const cookie = serializeCookie(rt.cookies.state, rt.stateSigner.sign(state), {
     secure: rt.options.cookieSecure,
     maxAge: STATE_TTL_SECONDS,
@@ -64,7 +59,17 @@ export async function handleBegin(rt: AuthRuntime, url: URL): Promise<Response> 
   // The signature covered `embedded=1`, so the top-level URL carries only the (checked) shop.
   if (params.get('embedded') === '1') return escapeIframeResponse(authUrl(rt, shop));
 
+  return startLeg(rt, shop, await chooseLeg(rt, shop));
+}
+
+/**
+ * The per-user leg alone when the shop's offline token is usable: it covers the configured scopes
+ * and has not expired (a token without `expiresAt` never does). Otherwise the install leg mints a
+ * new offline token first — a re-mint when the shop was installed before, so not a new install.
+ */
+async function chooseLeg(rt: AuthRuntime, shop: string): Promise<AuthLeg> {
   const offline = await rt.vault.offline(shop);
-  const leg: AuthLeg = offline && coversScopes(offline.scopes, rt.options.scopes) ? 'login' : 'install';
-  return startLeg(rt, shop, leg, false);
+  if (!offline || !coversScopes(offline.scopes, rt.options.scopes)) return 'install';
+  const expired = offline.expiresAt !== null && offline.expiresAt.getTime() <= rt.now();
+  return expired ? 'install' : 'login';
 }

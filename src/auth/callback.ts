@@ -2,15 +2,20 @@
  * `GET {callbackPath}`: Shopify's redirect back with an authorization code. Every check runs before
  * anything is stored, and each failing check alone answers with a 4xx that stores nothing:
  *
- * 1. shop, then hmac and timestamp (Shopify's signature over the query) — the state is not touched;
+ * 1. shop, then hmac and timestamp (Shopify's signature over the query), then the code — neither the
+ *    state nor the browser's state cookie is touched, so a forged callback link cannot break an
+ *    install in progress;
  * 2. the signed state cookie (missing: restart the flow), equal to the query's `state`, known to the
- *    state store for this shop — then consumed, so a callback cannot be replayed;
- * 3. the code exchange, whose token kind must match the leg and whose scopes must cover the app's.
+ *    state store for this shop — then consumed, so a callback cannot be replayed; from here on every
+ *    answer clears the state cookie;
+ * 3. the code exchange (bounded by `exchangeTimeoutMs`), whose token kind must match the leg and
+ *    whose scopes must cover the app's.
  *
  * The install leg stores the offline token and chains straight into the per-user leg (Shopify skips
  * the consent screen, the scopes being granted); the login leg stores the online token, calls
- * `afterAuth` (completing an install) or `afterLogin`, sets the session cookie and sends the browser
- * to `redirectAfterAuth` on the app's own origin.
+ * `afterAuth` while the shop's install is not yet marked complete (then marks it) or `afterLogin`
+ * otherwise, sets the session cookie and sends the browser to `redirectAfterAuth` on the app's own
+ * origin.
  */
 
 import { OAuthResponseError, ShoptokenError, TransportError } from '../errors.ts';
@@ -29,14 +34,23 @@ import { STATE_TTL_SECONDS, type StateRecord } from './state-store.ts';
 const CODE = /^[A-Za-z0-9._~-]{1,512}$/;
 const RESTART_HINT = 'start again from the app';
 
-/** A message about a failed exchange that never carries the code, a token or the secret. */
-function exchangeFailure(error: ShoptokenError): string {
+/**
+ * The status and message of a failed exchange, never carrying the code, a token or the secret: 504
+ * when the exchange ran out of time (`timedOut`: its deadline signal fired), else 502.
+ */
+function exchangeFailure(error: ShoptokenError, timedOut: boolean): [status: number, message: string] {
   if (error instanceof OAuthResponseError) {
     const reason = error.error.replace(/[^A-Za-z0-9_.-]/g, '');
-    return `Shopify refused the authorization code (HTTP ${error.status}${reason ? `, ${reason}` : ''}); ${RESTART_HINT}`;
+    return [
+      502,
+      `Shopify refused the authorization code (HTTP ${error.status}${reason ? `, ${reason}` : ''}); ${RESTART_HINT}`,
+    ];
   }
-  if (error instanceof TransportError) return 'Could not reach Shopify to exchange the authorization code';
-  return 'Shopify answered the token request with an unexpected response';
+  if (error instanceof TransportError) {
+    if (timedOut) return [504, `Shopify did not answer in time; ${RESTART_HINT}`];
+    return [502, 'Could not reach Shopify to exchange the authorization code'];
+  }
+  return [502, 'Shopify answered the token request with an unexpected response'];
 }
 
 /** Where the browser goes once signed in: always on the app's origin, never a target taken from the query. */
@@ -80,24 +94,26 @@ const at = (now: number, seconds: number | null): Date | null =>
 
 /** Handles `GET {callbackPath}`. */
 export async function handleCallback(rt: AuthRuntime, request: Request, url: URL): Promise<Response> {
-  const clearState = clearCookie(rt.cookies.state, rt.options.cookieSecure);
-  const fail = (status: number, message: string) => textResponse(status, message, [clearState]);
   const params = url.searchParams;
 
+  // Before the state is examined a failure sets no cookie: the browser keeps its pending state.
   const checked = verifySignedQuery(params, { secrets: rt.secrets, now: rt.now() });
   if (!checked.ok) {
-    if (checked.code === 'ERR_INVALID_SHOP') return fail(400, 'Invalid shop: expected {name}.myshopify.com');
-    return fail(400, `Invalid callback from Shopify: ${checked.message}`);
+    if (checked.code === 'ERR_INVALID_SHOP') return textResponse(400, 'Invalid shop: expected {name}.myshopify.com');
+    return textResponse(400, `Invalid callback from Shopify: ${checked.message}`);
   }
   const shop = checked.shop;
   const codes = params.getAll('code');
   const code = codes.length === 1 && CODE.test(codes[0]!) ? codes[0]! : null;
-  if (code === null) return fail(400, 'The callback has no valid authorization code');
+  if (code === null) return textResponse(400, 'The callback has no valid authorization code');
 
+  const clearState = clearCookie(rt.cookies.state, rt.options.cookieSecure);
+  const fail = (status: number, message: string) => textResponse(status, message, [clearState]);
   const record = await takeState(rt, request, params, shop, clearState);
   if (record instanceof Response) return record;
 
   let token: TokenResponse;
+  const deadline = AbortSignal.timeout(rt.options.exchangeTimeoutMs);
   try {
     const endpoint = {
       baseUrl: rt.options.shopifyBaseUrl,
@@ -105,12 +121,13 @@ export async function handleCallback(rt: AuthRuntime, request: Request, url: URL
       clientId: rt.options.apiKey,
       clientSecret: rt.secrets[0]!,
       fetch: rt.fetch,
+      signal: deadline,
     };
     // `expiring` applies to offline codes only, so the per-user leg does not send it.
     const grant = record.leg === 'install' ? { code, expiring: rt.options.expiringOfflineTokens } : { code };
     token = await exchangeAuthorizationCode(endpoint, grant);
   } catch (error) {
-    if (error instanceof ShoptokenError) return fail(502, exchangeFailure(error));
+    if (error instanceof ShoptokenError) return fail(...exchangeFailure(error, deadline.aborted));
     throw error;
   }
 
@@ -132,7 +149,7 @@ export async function handleCallback(rt: AuthRuntime, request: Request, url: URL
       refreshTokenExpiresAt: at(now, token.refreshTokenExpiresIn),
     });
     // The new leg's state cookie replaces the consumed one.
-    return startLeg(rt, shop, 'login', true);
+    return startLeg(rt, shop, 'login');
   }
 
   const online = await rt.vault.saveOnline({
@@ -149,8 +166,11 @@ export async function handleCallback(rt: AuthRuntime, request: Request, url: URL
 
   const user = online.user;
   const missingUserScopes = missingScopes(rt.options.scopes, token.associatedUserScopes);
-  if (record.completesInstall) {
+  // The install completes on the first sign-in after which afterAuth succeeded, whichever leg led
+  // here: a flow cut short after the offline leg, or an afterAuth that threw, is retried next time.
+  if (offline.installedAt === null) {
     await rt.afterAuth?.({ shop, offline, online, user, grantedScopes: [...offline.scopes], missingUserScopes });
+    await rt.vault.markInstalled(shop);
   } else {
     await rt.afterLogin?.({ shop, offline, online, user, missingUserScopes });
   }

@@ -30,7 +30,9 @@ export interface AuthRuntime {
 
 const SCOPE_HANDLE = /^(unauthenticated_)?(read|write)_[a-z][a-z0-9_]*$/;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const VAULT_METHODS = ['saveOffline', 'saveOnline', 'offline', 'online', 'list'] as const;
+const VAULT_METHODS = ['saveOffline', 'saveOnline', 'offline', 'online', 'markInstalled', 'list'] as const;
+// The longest delay a Node timer (and so AbortSignal.timeout) honours.
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 
@@ -130,6 +132,10 @@ export function resolveOptions(options: ShoptokenOptions): AuthRuntime {
   for (const name of ['afterAuth', 'afterLogin', 'now', 'fetch'] as const) {
     if (o[name] !== undefined && !isFunction(o[name])) problems.push(`${name} must be a function`);
   }
+  const exchangeTimeoutMs = o.exchangeTimeoutMs ?? 10_000;
+  if (!Number.isInteger(exchangeTimeoutMs) || exchangeTimeoutMs < 1 || exchangeTimeoutMs > MAX_TIMEOUT_MS) {
+    problems.push(`exchangeTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
+  }
   const store = o.stateStore as Partial<StateStore> | undefined;
   if (store !== undefined && (typeof store !== 'object' || !isFunction(store?.save) || !isFunction(store?.take))) {
     problems.push('stateStore must be a StateStore (with save and take)');
@@ -149,6 +155,7 @@ export function resolveOptions(options: ShoptokenOptions): AuthRuntime {
     expiringOfflineTokens: o.expiringOfflineTokens ?? true,
     shopifyBaseUrl,
     cookieSecure,
+    exchangeTimeoutMs,
   });
   return {
     options: resolved,

@@ -5,7 +5,7 @@
  */
 
 import { isShopDomain, normalizeShop } from '../protocol/shop.ts';
-import { authUrl } from './begin.ts';
+import { authUrl, handleBegin } from './begin.ts';
 import { readCookie, serializeCookie } from './cookies.ts';
 import type { AuthRuntime } from './options.ts';
 import { redirectResponse, textResponse } from './responses.ts';
@@ -58,15 +58,24 @@ export async function loadSession(rt: AuthRuntime, request: Request): Promise<Ap
  * {@link Shoptoken.requireSession}: the session; or a redirect to the auth path when the shop is
  * known (from the cookie, or from a valid `?shop=` that takes precedence when it names another
  * shop); else 401. Since the shop's offline token exists, that redirect runs only the per-user leg.
+ *
+ * A request from Shopify to the App URL (an install request or an embedded admin load: it carries
+ * `hmac` or `embedded=1`) without a session is answered exactly as the auth path would answer it —
+ * its signature checked, the iframe left — so a bare redirect does not drop what Shopify sent.
  */
 export async function requireSession(rt: AuthRuntime, request: Request): Promise<AppSession | Response> {
-  const shops = new URL(request.url).searchParams.getAll('shop');
+  const url = new URL(request.url);
+  const params = url.searchParams;
+  const shops = params.getAll('shop');
   const requestedShop = shops.length === 1 ? normalizeShop(shops[0]) : null;
   const claims = readSessionCookie(rt, request);
+  const fromShopify = params.has('hmac') || params.get('embedded') === '1';
   if (claims && (requestedShop === null || requestedShop === claims.shop)) {
     const session = await sessionFor(rt, claims);
-    return session ?? redirectResponse(authUrl(rt, claims.shop));
+    if (session) return session;
+    if (!fromShopify) return redirectResponse(authUrl(rt, claims.shop));
   }
+  if (fromShopify) return handleBegin(rt, url);
   if (requestedShop) return redirectResponse(authUrl(rt, requestedShop));
   return textResponse(401, 'Not signed in: open the app from the Shopify admin, or start at the auth path with ?shop=');
 }

@@ -13,8 +13,6 @@ export interface StateRecord {
   /** The canonical shop domain the state was issued for. */
   shop: string;
   leg: AuthLeg;
-  /** True for the login leg that directly follows an install leg: its completion calls `afterAuth`. */
-  completesInstall: boolean;
   /** Epoch milliseconds. */
   createdAt: number;
 }

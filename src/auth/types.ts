@@ -28,9 +28,15 @@ export interface ShoptokenOptions {
   expiringOfflineTokens?: boolean;
   /** Base-URL template of Shopify; default `https://{shop}`; the emulator gives `http://127.0.0.1:PORT/{shop}`. */
   shopifyBaseUrl?: string;
-  /** Called once per install, with BOTH tokens. Errors it throws propagate out of `handle()`. */
+  /**
+   * Called once per install, with BOTH tokens, when the first sign-in of the install completes; once
+   * it resolves the vault marks the install complete (`OfflineToken.installedAt`). Errors it throws
+   * propagate out of `handle()` and leave the install unmarked: it is retried on the next sign-in
+   * until it succeeds; make it idempotent. Re-minting the offline token (expiry, new scopes) of an
+   * installed shop does not call it again.
+   */
   afterAuth?: (ctx: AfterAuthContext) => void | Promise<void>;
-  /** Called when a user signed in through the per-user leg alone (the shop was already installed). */
+  /** Called when a user signed in to a shop whose install is complete (instead of `afterAuth`). */
   afterLogin?: (ctx: AfterLoginContext) => void | Promise<void>;
   /** Default true. Set false only for local http demos: drops `Secure` and the `__Host-` cookie prefix. */
   cookieSecure?: boolean;
@@ -38,11 +44,16 @@ export interface ShoptokenOptions {
   now?: () => number;
   /** The fetch used for token requests; default the global fetch. */
   fetch?: typeof fetch;
+  /** How long the code exchange may take before the callback answers 504; default 10,000 ms. */
+  exchangeTimeoutMs?: number;
   /** Where pending OAuth states live; default an in-memory store (one process). */
   stateStore?: StateStore;
 }
 
-/** What `afterAuth` sees: the install just completed with both tokens. */
+/**
+ * What `afterAuth` sees: the install just completed with both tokens. `afterAuth` is retried on the
+ * next sign-in until it succeeds; make it idempotent.
+ */
 export interface AfterAuthContext {
   shop: string;
   offline: OfflineToken;
@@ -86,6 +97,7 @@ export interface ResolvedShoptokenOptions {
   readonly expiringOfflineTokens: boolean;
   readonly shopifyBaseUrl: string;
   readonly cookieSecure: boolean;
+  readonly exchangeTimeoutMs: number;
 }
 
 /** The install flow as a web-standard handler. */
@@ -96,7 +108,9 @@ export interface Shoptoken {
   session(request: Request): Promise<AppSession | null>;
   /**
    * For protected pages: the session, or a Response — a redirect to the auth path (the per-user leg runs again) when
-   * the shop is known from the cookie or a valid `?shop=`, else 401.
+   * the shop is known from the cookie or a valid `?shop=`, else 401. A request Shopify sent to the App URL (it carries
+   * `hmac` or `embedded=1`) without a session is answered as the auth path answers it: 400 for a bad signature, the
+   * iframe-escape page when embedded, else the start of the flow.
    */
   requireSession(request: Request): Promise<AppSession | Response>;
   readonly options: ResolvedShoptokenOptions;

@@ -4,18 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createShoptoken } from '../../src/auth/shoptoken.ts';
-import { Browser } from '../helpers/browser.ts';
-import {
-  API_KEY,
-  API_SECRET,
-  APP_URL,
-  appFetcher,
-  createInstallFixture,
-  EMULATOR_ORIGIN,
-  emulatorFetch,
-  SCOPES,
-} from '../helpers/install-fixture.ts';
+import { APP_URL, createInstallFixture, SCOPES } from '../helpers/install-fixture.ts';
 
 const SHOP = 'cool-shop.myshopify.com';
 const STATE_COOKIE = '__Host-shoptoken_state';
@@ -143,7 +132,9 @@ describe('install: one install, both tokens', () => {
   });
 
   it('re-runs only the per-user leg when the online token expired (cookie still held)', async () => {
-    const f = createInstallFixture();
+    // An offline token that never expires, so only the online token is stale (an expired offline
+    // token is re-minted through the install leg: see below).
+    const f = createInstallFixture({ expiringOfflineTokens: false });
     await f.install(SHOP);
     const olivia = f.userId(SHOP, 'Olivia');
     f.clock.advance(86_400 * 1000); // past expires_in (86399 s); the browser's own clock keeps the cookie
@@ -165,7 +156,7 @@ describe('install: one install, both tokens', () => {
   });
 
   it('when the session cookie expired with the token: 401 without a shop, the per-user leg with ?shop=', async () => {
-    const f = createInstallFixture();
+    const f = createInstallFixture({ expiringOfflineTokens: false });
     const browser = f.newBrowser(f.clock.now); // the browser shares the fake clock, so its cookie expires too
     await f.install(SHOP, 'Olivia', browser);
     assert.ok(browser.jar.get(SESSION_COOKIE));
@@ -185,25 +176,54 @@ describe('install: one install, both tokens', () => {
     assert.equal(f.afterLogin.length, 1);
   });
 
+  it('re-mints an expired offline token through the install leg, without a new afterAuth', async () => {
+    const f = createInstallFixture();
+    await f.install(SHOP);
+    const before = await f.vault.offline(SHOP);
+    assert.ok(before?.expiresAt && before.installedAt);
+    f.clock.advance(3601 * 1000); // the expiring offline token lasts 1 h; the online token is still valid
+
+    const page = await f.browser.navigate(`${APP_URL}/auth?shop=${SHOP}`);
+    assert.equal(page.status, 200);
+    assert.equal(f.browser.count('POST'), 1, 'no consent: the app is installed with these scopes');
+    assert.deepEqual(
+      f.emulator.grants().map((g) => [g.accessMode, g.expiring]),
+      [
+        ['offline', true],
+        ['online', false],
+        ['offline', true],
+        ['online', false],
+      ],
+      'a new offline grant, then the per-user leg',
+    );
+    const after = await f.vault.offline(SHOP);
+    assert.equal(after?.expiresAt?.getTime(), f.clock.now() + 3600 * 1000);
+    assert.notEqual(after?.accessToken, before.accessToken);
+    assert.equal(after?.installedAt?.getTime(), before.installedAt.getTime(), 'still the same install');
+    assert.equal(f.afterAuth.length, 1, 'a re-mint is not a new install');
+    assert.equal(f.afterLogin.length, 1);
+    assert.equal(f.afterLogin[0]?.offline.accessToken, after?.accessToken);
+  });
+
+  it('keeps using an offline token that never expires, however old', async () => {
+    const f = createInstallFixture({ expiringOfflineTokens: false });
+    await f.install(SHOP);
+    f.clock.advance(365 * 86_400 * 1000);
+    await f.browser.navigate(`${APP_URL}/auth?shop=${SHOP}`);
+    assert.deepEqual(
+      f.emulator.grants().map((g) => g.accessMode),
+      ['offline', 'online', 'online'],
+      'the per-user leg only',
+    );
+  });
+
   it('runs the install leg again when the app now needs scopes the offline token lacks', async () => {
     const f = createInstallFixture({ scopes: ['write_products'] });
     await f.install(SHOP);
     assert.deepEqual((await f.vault.offline(SHOP))?.scopes, ['write_products']);
 
-    // The app is redeployed asking for more; the same vault, emulator and browser.
-    const upgraded = createShoptoken({
-      apiKey: API_KEY,
-      apiSecret: API_SECRET,
-      scopes: SCOPES,
-      appUrl: APP_URL,
-      vault: f.vault,
-      shopifyBaseUrl: f.emulator.baseUrl(EMULATOR_ORIGIN),
-      fetch: emulatorFetch(f.emulator),
-      now: f.clock.now,
-      afterAuth: (ctx) => void f.afterAuth.push(ctx),
-      afterLogin: (ctx) => void f.afterLogin.push(ctx),
-    });
-    const browser = new Browser({ origins: { [APP_URL]: appFetcher(upgraded), [EMULATOR_ORIGIN]: f.emulator.fetch } });
+    // The app is redeployed asking for more; the same vault and emulator.
+    const browser = f.newBrowser(undefined, f.create({ scopes: SCOPES }));
     const consent = await browser.navigate(`${APP_URL}/auth?shop=${SHOP}`);
     const authorize = new URL(consent.url);
     assert.equal(authorize.searchParams.get('grant_options[]'), null, 'the offline leg, not the per-user leg');
@@ -211,7 +231,8 @@ describe('install: one install, both tokens', () => {
     await browser.submit(consent, { name: 'action', value: 'install' }, { user_id: f.userId(SHOP, 'Olivia') });
 
     assert.deepEqual(sorted((await f.vault.offline(SHOP))?.scopes ?? []), sorted(SCOPES));
-    assert.equal(f.afterAuth.length, 2, 'the upgrade is a new install for afterAuth');
-    assert.deepEqual(sorted(f.afterAuth[1]!.grantedScopes), sorted(SCOPES));
+    assert.equal(f.afterAuth.length, 1, 'a scope upgrade re-mints the token of an installed shop: no new afterAuth');
+    assert.equal(f.afterLogin.length, 1);
+    assert.deepEqual(sorted(f.afterLogin[0]!.offline.scopes), sorted(SCOPES));
   });
 });

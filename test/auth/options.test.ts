@@ -43,6 +43,7 @@ describe('createShoptoken options', () => {
       expiringOfflineTokens: true,
       shopifyBaseUrl: 'https://{shop}',
       cookieSecure: true,
+      exchangeTimeoutMs: 10_000,
     });
     assert.ok(Object.isFrozen(st.options));
     assert.doesNotMatch(JSON.stringify(st), /client-secret-value/);
@@ -63,6 +64,7 @@ describe('createShoptoken options', () => {
       cookieSecure: 1,
       afterAuth: 'no',
       now: 5,
+      exchangeTimeoutMs: 0,
       stateStore: { save() {} },
     });
     const expected = [
@@ -80,6 +82,7 @@ describe('createShoptoken options', () => {
       /^cookieSecure/,
       /^afterAuth/,
       /^now/,
+      /^exchangeTimeoutMs/,
       /^stateStore/,
     ];
     for (const pattern of expected)
@@ -133,6 +136,25 @@ describe('createShoptoken options', () => {
     assert.ok(problems({ apiSecret: ['ok', ''] }).some((p) => p.startsWith('apiSecret')));
     assert.ok(problems({ scopes: '' }).some((p) => p.startsWith('scopes must list')));
     assert.ok(problems({ scopes: [] }).some((p) => p.startsWith('scopes must list')));
+  });
+
+  it('takes exchangeTimeoutMs as a whole number of milliseconds a timer can wait', () => {
+    assert.equal(createShoptoken({ ...valid, exchangeTimeoutMs: 2500 }).options.exchangeTimeoutMs, 2500);
+    assert.equal(
+      createShoptoken({ ...valid, exchangeTimeoutMs: 2_147_483_647 }).options.exchangeTimeoutMs,
+      2_147_483_647,
+    );
+    for (const exchangeTimeoutMs of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2_147_483_648, '1000']) {
+      assert.ok(
+        problems({ exchangeTimeoutMs }).some((p) => p.startsWith('exchangeTimeoutMs')),
+        String(exchangeTimeoutMs),
+      );
+    }
+  });
+
+  it('requires a vault that can mark an install complete', () => {
+    const { markInstalled: _, ...withoutMark } = vault;
+    assert.ok(problems({ vault: withoutMark }).some((p) => p.startsWith('vault') && p.includes('markInstalled')));
   });
 
   it('accepts the emulator base URL', () => {

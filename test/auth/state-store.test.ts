@@ -8,7 +8,6 @@ const record = (state: string, createdAt: number): StateRecord => ({
   state,
   shop: 'cool-shop.myshopify.com',
   leg: 'install',
-  completesInstall: false,
   createdAt,
 });
 

@@ -40,6 +40,15 @@ export interface Page {
   hops: Hop[];
 }
 
+/** How far a navigation goes. */
+export interface NavigateOptions {
+  /**
+   * Stop before requesting a redirect target for which this returns true: the page is then the
+   * redirect response itself, so a test can inspect or rewrite its `location` before following it.
+   */
+  stopBefore?: (url: URL) => boolean;
+}
+
 /** A form found on a page. */
 export interface Form {
   method: string;
@@ -121,15 +130,20 @@ export class Browser {
   }
 
   /** Types `url` into the address bar and follows redirects. */
-  navigate(url: string): Promise<Page> {
-    return this.#go('GET', new URL(url), undefined, null);
+  navigate(url: string, options: NavigateOptions = {}): Promise<Page> {
+    return this.#go('GET', new URL(url), undefined, null, options);
   }
 
   /**
    * Submits the first form of `page` whose buttons include `button`, with `overrides` applied to its
    * fields, and follows redirects.
    */
-  submit(page: Page, button: { name: string; value: string }, overrides: Record<string, string> = {}): Promise<Page> {
+  submit(
+    page: Page,
+    button: { name: string; value: string },
+    overrides: Record<string, string> = {},
+    options: NavigateOptions = {},
+  ): Promise<Page> {
     const form = parseForms(page).find((f) =>
       f.buttons.some((b) => b.name === button.name && b.value === button.value),
     );
@@ -138,9 +152,9 @@ export class Browser {
     if (form.method === 'GET') {
       const target = new URL(form.action);
       target.search = body.toString();
-      return this.#go('GET', target, undefined, new URL(page.url));
+      return this.#go('GET', target, undefined, new URL(page.url), options);
     }
-    return this.#go('POST', new URL(form.action), body, new URL(page.url));
+    return this.#go('POST', new URL(form.action), body, new URL(page.url), options);
   }
 
   /** How many requests with `method` went to `origin` + a path starting with `pathPrefix`. */
@@ -148,7 +162,13 @@ export class Browser {
     return this.history.filter((h) => h.method === method && new URL(h.url).pathname.startsWith(pathPrefix)).length;
   }
 
-  async #go(method: string, start: URL, body: URLSearchParams | undefined, initiator: URL | null): Promise<Page> {
+  async #go(
+    method: string,
+    start: URL,
+    body: URLSearchParams | undefined,
+    initiator: URL | null,
+    options: NavigateOptions,
+  ): Promise<Page> {
     let url = start;
     let crossSite = initiator !== null && siteOf(initiator) !== siteOf(url);
     const hops: Hop[] = [];
@@ -176,11 +196,11 @@ export class Browser {
       const hop: Hop = { method, url: url.href, status: response.status, location, setCookies };
       hops.push(hop);
       this.history.push(hop);
-      if (!REDIRECTS.has(response.status) || location === null) {
+      const next = location === null ? null : new URL(location, url);
+      if (!REDIRECTS.has(response.status) || next === null || options.stopBefore?.(next)) {
         return { url: url.href, status: response.status, headers: response.headers, body: await response.text(), hops };
       }
       await response.body?.cancel();
-      const next = new URL(location, url);
       crossSite ||= siteOf(url) !== siteOf(next);
       if (response.status !== 307 && response.status !== 308) {
         method = 'GET';
