@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'ERR_UNEXPECTED_RESPONSE'
   | 'ERR_TRANSPORT'
   | 'ERR_DECRYPT'
-  | 'ERR_STORAGE';
+  | 'ERR_STORAGE'
+  /** The shop's offline token cannot be refreshed (revoked, lapsed, or none stored): the merchant must open the app again. */
+  | 'ERR_NEEDS_REAUTH';
 
 /** Base class of every error shoptoken throws on purpose. */
 export class ShoptokenError extends Error {

@@ -1,6 +1,12 @@
 /** Shopify's wire formats, pure and shared by the library and the emulator. */
 export { type AuthorizeUrlOptions, authorizeUrl } from './authorize.ts';
 export { type QueryInput, querySignatureMessage, signQuery, verifyHexHmac, verifyQueryHmac } from './hmac.ts';
+export {
+  type ExpiringOfflineTokenResponse,
+  processRefreshTokenResponse,
+  refreshAccessToken,
+  refreshTokenRequest,
+} from './refresh.ts';
 export { compactScopes, coversScopes, expandScopes, formatScopes, missingScopes, parseScopes } from './scopes.ts';
 export {
   checkBaseUrlTemplate,

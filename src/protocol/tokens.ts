@@ -59,8 +59,12 @@ export function tokenUrl(baseUrl: string, shop: string): string {
   return `${shopBaseUrl(baseUrl, shop)}/admin/oauth/access_token`;
 }
 
-/** Sends a JSON body to the token endpoint. Network failures become {@link TransportError}. */
-async function postToken(endpoint: TokenEndpoint, body: Record<string, string>): Promise<Response> {
+/**
+ * Sends a JSON body (with the client credentials added) to the token endpoint, the way Shopify's
+ * own libraries do. Network failures (DNS, reset, abort) become {@link TransportError}; secrets and
+ * tokens travel in the body, never in the URL.
+ */
+export async function postToken(endpoint: TokenEndpoint, body: Record<string, string>): Promise<Response> {
   const doFetch = endpoint.fetch ?? fetch;
   try {
     return await doFetch(tokenUrl(endpoint.baseUrl, endpoint.shop), {

@@ -49,6 +49,43 @@ export function createMemoryStorage(): TokenStorage {
       ensureOpen();
       return [...rows.values()].map((row) => ({ ...row })).sort(compareRows);
     },
+    async swapOffline(shop, expected, next) {
+      ensureOpen();
+      const key = rowKey(shop, 'offline', '');
+      const existing = rows.get(key);
+      if (!existing || existing.refreshToken === null || existing.refreshToken !== expected.refreshToken) return false;
+      rows.set(key, {
+        ...next,
+        shop,
+        kind: 'offline',
+        userId: '',
+        createdAt: existing.createdAt,
+        installedAt: existing.installedAt,
+      });
+      return true;
+    },
+    async markInstalled(shop, at) {
+      ensureOpen();
+      const existing = rows.get(rowKey(shop, 'offline', ''));
+      if (!existing) return false;
+      if (existing.installedAt === null) existing.installedAt = at;
+      return true;
+    },
+    async dueOffline(before, limit) {
+      ensureOpen();
+      return [...rows.values()]
+        .filter(
+          (row) =>
+            row.kind === 'offline' &&
+            row.refreshToken !== null &&
+            row.status === 'active' &&
+            row.expiresAt !== null &&
+            row.expiresAt <= before,
+        )
+        .sort((a, b) => (a.expiresAt ?? 0) - (b.expiresAt ?? 0) || compare(a.shop, b.shop))
+        .slice(0, Math.max(0, limit))
+        .map((row) => ({ ...row }));
+    },
     async close() {
       closed = true;
     },

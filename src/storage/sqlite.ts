@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { ShoptokenError } from '../errors.ts';
 import type { TokenKind } from '../vault/types.ts';
-import type { TokenRow, TokenStorage } from './types.ts';
+import type { TokenRow, TokenStatus, TokenStorage } from './types.ts';
 
 /** Applied in order; entry `i` brings the schema to version `i + 1`. Never edit a shipped entry. */
 const MIGRATIONS: readonly string[] = [
@@ -31,6 +31,14 @@ const MIGRATIONS: readonly string[] = [
      CHECK ((kind = 'offline' AND user_id = '') OR (kind = 'online' AND user_id <> ''))
    ) STRICT;
    CREATE INDEX shoptoken_tokens_expires_at ON shoptoken_tokens (expires_at) WHERE expires_at IS NOT NULL;`,
+  // 2: refresh state of expiring offline tokens (issue 3).
+  `ALTER TABLE shoptoken_tokens ADD COLUMN previous_refresh_token TEXT;
+   ALTER TABLE shoptoken_tokens ADD COLUMN status TEXT NOT NULL DEFAULT 'active'
+     CHECK (status IN ('active', 'needs_reauth'));
+   ALTER TABLE shoptoken_tokens ADD COLUMN refresh_failures INTEGER NOT NULL DEFAULT 0 CHECK (refresh_failures >= 0);
+   ALTER TABLE shoptoken_tokens ADD COLUMN last_refresh_error TEXT;
+   CREATE INDEX shoptoken_tokens_refresh_token_expires_at ON shoptoken_tokens (refresh_token_expires_at)
+     WHERE refresh_token_expires_at IS NOT NULL;`,
 ];
 
 /** The schema version this code expects. */
@@ -39,7 +47,12 @@ export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 const BUSY_TIMEOUT_MS = 5000;
 
 const COLUMNS = `shop, kind, user_id, access_token, refresh_token, associated_user, scopes, associated_user_scopes,
-  expires_at, refresh_token_expires_at, created_at, updated_at, installed_at`;
+  expires_at, refresh_token_expires_at, created_at, updated_at, installed_at, previous_refresh_token, status,
+  refresh_failures, last_refresh_error`;
+
+/** The columns a refresh changes; `swapOffline` writes these and nothing else. */
+const SWAP_SET = `access_token = ?, refresh_token = ?, previous_refresh_token = ?, scopes = ?, expires_at = ?,
+  refresh_token_expires_at = ?, updated_at = ?, status = ?, refresh_failures = ?, last_refresh_error = ?`;
 
 function storageError(action: string, cause: unknown): ShoptokenError {
   const busy = cause instanceof Error && /SQLITE_BUSY|database is locked/i.test(cause.message);
@@ -94,6 +107,10 @@ interface SqlRow {
   created_at: number;
   updated_at: number;
   installed_at: number | null;
+  previous_refresh_token: string | null;
+  status: TokenStatus;
+  refresh_failures: number;
+  last_refresh_error: string | null;
 }
 
 function fromSql(row: SqlRow): TokenRow {
@@ -111,6 +128,10 @@ function fromSql(row: SqlRow): TokenRow {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     installedAt: row.installed_at,
+    previousRefreshToken: row.previous_refresh_token,
+    status: row.status,
+    refreshFailures: row.refresh_failures,
+    lastRefreshError: row.last_refresh_error,
   };
 }
 
@@ -129,6 +150,25 @@ function toSql(row: TokenRow): SQLInputValue[] {
     row.createdAt,
     row.updatedAt,
     row.installedAt,
+    row.previousRefreshToken,
+    row.status,
+    row.refreshFailures,
+    row.lastRefreshError,
+  ];
+}
+
+function swapValues(row: TokenRow): SQLInputValue[] {
+  return [
+    row.accessToken,
+    row.refreshToken,
+    row.previousRefreshToken,
+    row.scopes,
+    row.expiresAt,
+    row.refreshTokenExpiresAt,
+    row.updatedAt,
+    row.status,
+    row.refreshFailures,
+    row.lastRefreshError,
   ];
 }
 
@@ -143,7 +183,7 @@ export function openSqliteStorage(path: string): TokenStorage {
   let opened: DatabaseSync | undefined;
   // Tracked here rather than with DatabaseSync#isOpen, which Node 22.13 and 22.14 lack.
   let open = false;
-  let statements: { get: StatementSync; put: StatementSync; list: StatementSync };
+  let statements: Record<'get' | 'put' | 'list' | 'swap' | 'markInstalled' | 'due', StatementSync>;
   try {
     if (path !== ':memory:') prepareFile(path);
     const db = new DatabaseSync(path);
@@ -156,15 +196,31 @@ export function openSqliteStorage(path: string): TokenStorage {
     statements = {
       get: db.prepare(`SELECT ${COLUMNS} FROM shoptoken_tokens WHERE shop = ? AND kind = ? AND user_id = ?`),
       put: db.prepare(
-        `INSERT INTO shoptoken_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO shoptoken_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (shop, kind, user_id) DO UPDATE SET
            access_token = excluded.access_token, refresh_token = excluded.refresh_token,
            associated_user = excluded.associated_user, scopes = excluded.scopes,
            associated_user_scopes = excluded.associated_user_scopes, expires_at = excluded.expires_at,
            refresh_token_expires_at = excluded.refresh_token_expires_at, updated_at = excluded.updated_at,
-           installed_at = excluded.installed_at`,
+           installed_at = excluded.installed_at, previous_refresh_token = excluded.previous_refresh_token,
+           status = excluded.status, refresh_failures = excluded.refresh_failures,
+           last_refresh_error = excluded.last_refresh_error`,
       ),
       list: db.prepare(`SELECT ${COLUMNS} FROM shoptoken_tokens ORDER BY shop, kind, user_id`),
+      swap: db.prepare(
+        `UPDATE shoptoken_tokens SET ${SWAP_SET}
+         WHERE shop = ? AND kind = 'offline' AND user_id = '' AND refresh_token = ?`,
+      ),
+      markInstalled: db.prepare(
+        `UPDATE shoptoken_tokens SET installed_at = COALESCE(installed_at, ?)
+         WHERE shop = ? AND kind = 'offline' AND user_id = ''`,
+      ),
+      due: db.prepare(
+        `SELECT ${COLUMNS} FROM shoptoken_tokens
+         WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind = 'offline' AND refresh_token IS NOT NULL
+           AND status = 'active'
+         ORDER BY expires_at LIMIT ?`,
+      ),
     };
   } catch (error) {
     if (open) opened?.close();
@@ -191,6 +247,17 @@ export function openSqliteStorage(path: string): TokenStorage {
     },
     async list() {
       return (guard('list tokens', () => statements.list.all()) as unknown as SqlRow[]).map(fromSql);
+    },
+    async swapOffline(shop, expected, next) {
+      const result = guard('swap a token', () => statements.swap.run(...swapValues(next), shop, expected.refreshToken));
+      return result.changes === 1;
+    },
+    async markInstalled(shop, at) {
+      return guard('mark an install', () => statements.markInstalled.run(at, shop)).changes === 1;
+    },
+    async dueOffline(before, limit) {
+      const rows = guard('list due tokens', () => statements.due.all(before, Math.max(0, limit)));
+      return (rows as unknown as SqlRow[]).map(fromSql);
     },
     async close() {
       if (open) db.close();

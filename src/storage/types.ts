@@ -5,6 +5,12 @@
 
 import type { TokenKind } from '../vault/types.ts';
 
+/**
+ * Whether a shop's offline token can still be refreshed: `needs_reauth` once Shopify refused the
+ * refresh token for good (`invalid_grant`, `invalid_client`, or it lapsed); a new install resets it.
+ */
+export type TokenStatus = 'active' | 'needs_reauth';
+
 /** One stored token record. Times are epoch milliseconds. */
 export interface TokenRow {
   /** Canonical shop domain. */
@@ -16,6 +22,12 @@ export interface TokenRow {
   accessToken: string;
   /** Sealed refresh token (expiring offline tokens only). */
   refreshToken: string | null;
+  /**
+   * Sealed refresh token the current pair was obtained with. Shopify accepts it again (answering
+   * with the same pair) until the current refresh token is used, so it is kept for recovery and
+   * replaced when the current one is used successfully.
+   */
+  previousRefreshToken: string | null;
   /** Sealed JSON of the associated user (online tokens only). */
   user: string | null;
   /** Granted scopes, comma-separated. */
@@ -28,6 +40,17 @@ export interface TokenRow {
   updatedAt: number;
   /** When the install this offline token belongs to completed (`afterAuth` succeeded); offline only. */
   installedAt: number | null;
+  /** `active` unless the offline token can no longer be refreshed. */
+  status: TokenStatus;
+  /** Refreshes that failed in a row (reset by a successful refresh or a new token). */
+  refreshFailures: number;
+  /** Why the last refresh failed: an error code such as `invalid_grant` or `ERR_TRANSPORT`, never a value. */
+  lastRefreshError: string | null;
+}
+
+/** The refresh token a compare-and-set expects to find: the sealed string exactly as it was read. */
+export interface ExpectedRefreshToken {
+  refreshToken: string;
 }
 
 /**
@@ -41,5 +64,18 @@ export interface TokenStorage {
   put(row: TokenRow): Promise<void>;
   /** Every row, ordered by shop, kind, userId. */
   list(): Promise<TokenRow[]>;
+  /**
+   * Compare-and-set of a shop's offline row: writes `next` only if the stored sealed refresh token is
+   * still `expected.refreshToken` (sealed values are unique per seal, so this identifies the version
+   * read). One atomic statement; true when it wrote. Keeps the stored `createdAt` and `installedAt`.
+   */
+  swapOffline(shop: string, expected: ExpectedRefreshToken, next: TokenRow): Promise<boolean>;
+  /** Sets `installedAt` of the shop's offline row if it is unset; true when the row exists. Touches nothing else. */
+  markInstalled(shop: string, at: number): Promise<boolean>;
+  /**
+   * Active expiring offline rows whose access token expires at or before `before`, soonest first,
+   * at most `limit` (served by the `expires_at` index).
+   */
+  dueOffline(before: number, limit: number): Promise<TokenRow[]>;
   close(): Promise<void>;
 }

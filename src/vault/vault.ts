@@ -9,7 +9,16 @@ import { formatScopes, parseScopes } from '../protocol/scopes.ts';
 import { isShopDomain } from '../protocol/shop.ts';
 import type { AssociatedUser } from '../protocol/tokens.ts';
 import type { TokenRow, TokenStorage } from '../storage/types.ts';
+import { VaultEmitter, type VaultEvents, type VaultListener } from './events.ts';
 import { type Key, KeyRing, type TokenField, tokenAad } from './keyring.ts';
+import {
+  checkRefreshOptions,
+  checkShopifyOptions,
+  isDuration,
+  type RefreshOptions,
+  type ShopifyClientOptions,
+} from './refresh-options.ts';
+import { isFresh, needsReauthError, Refresher } from './refresher.ts';
 import type {
   OfflineToken,
   OfflineTokenInput,
@@ -28,8 +37,27 @@ export interface VaultOptions {
   keys: KeyRing | readonly Key[];
   /** Clock in epoch milliseconds; `Date.now` by default. */
   now?: () => number;
+  /** The app's credentials, needed to refresh expiring offline tokens ({@link Vault.token}). */
+  shopify?: ShopifyClientOptions;
+  /** Refresh margin and retry policy. */
+  refresh?: RefreshOptions;
 }
 
+/** Options of one {@link Vault.token} call. */
+export interface TokenOptions {
+  /** The token must stay valid this many ms; the vault's `refresh.marginMs` (5 minutes) by default. */
+  marginMs?: number;
+}
+
+const STORAGE_METHODS: readonly (keyof TokenStorage)[] = [
+  'get',
+  'put',
+  'list',
+  'swapOffline',
+  'markInstalled',
+  'dueOffline',
+  'close',
+];
 const USER_ID = /^\d{1,20}$/;
 const SCOPE = /^[^\s,]+$/;
 
@@ -106,16 +134,16 @@ export class Vault implements TokenVault {
   readonly #storage: TokenStorage;
   readonly #ring: KeyRing;
   readonly #now: () => number;
+  readonly #marginMs: number;
+  readonly #events = new VaultEmitter();
+  readonly #refresher: Refresher;
 
   /** Checks the options and reports every problem at once (ConfigError). */
   constructor(options: VaultOptions) {
     const problems: string[] = [];
     const storage = options?.storage;
-    if (
-      !storage ||
-      !['get', 'put', 'list', 'close'].every((m) => typeof storage[m as keyof TokenStorage] === 'function')
-    ) {
-      problems.push('storage must be a TokenStorage (get, put, list, close)');
+    if (!storage || !STORAGE_METHODS.every((m) => typeof storage[m] === 'function')) {
+      problems.push(`storage must be a TokenStorage (${STORAGE_METHODS.join(', ')})`);
     }
     let ring: KeyRing | undefined;
     if (options?.keys instanceof KeyRing) {
@@ -129,10 +157,48 @@ export class Vault implements TokenVault {
       }
     }
     if (options?.now !== undefined && typeof options.now !== 'function') problems.push('now must be a function');
+    const shopify = checkShopifyOptions(options?.shopify, problems);
+    const policy = checkRefreshOptions(options?.refresh, problems);
     if (problems.length > 0 || !ring) throw new ConfigError(problems);
     this.#storage = storage;
     this.#ring = ring;
     this.#now = options.now ?? Date.now;
+    this.#marginMs = policy.marginMs;
+    this.#refresher = new Refresher({ storage, ring, now: this.#now, shopify, policy, events: this.#events });
+  }
+
+  /**
+   * The shop's offline token, valid for at least `marginMs` (5 minutes by default): what app code
+   * calls before every Admin API request. A non-expiring token is returned as it is; an expiring
+   * one close to expiry is refreshed first (one refresh per shop at a time, stored atomically with
+   * a compare-and-set; transient faults retried with backoff). Throws a ShoptokenError with code
+   * `ERR_NEEDS_REAUTH` when the shop has no token or Shopify refused its refresh token for good
+   * (then `needs_reauth` is emitted once), and the last retryable error when Shopify stayed
+   * unreachable (the shop is not marked). Never returns the refresh token.
+   *
+   * @example
+   * const { accessToken } = await vault.token('cool-shop.myshopify.com');
+   */
+  async token(shop: string, options?: TokenOptions): Promise<OfflineToken> {
+    checkShop(shop);
+    const marginMs = options?.marginMs ?? this.#marginMs;
+    check('token options', isDuration(marginMs) ? [] : ['marginMs must be a number of milliseconds ≥ 0']);
+    const row = await this.#storage.get(shop, 'offline', '');
+    if (!row) throw needsReauthError(shop, 'no offline token is stored');
+    if (isFresh(row, this.#now(), marginMs)) return offlineToken(row, this.#open(row, 'access_token', row.accessToken));
+    const fresh = await this.#refresher.refresh(shop, marginMs);
+    return offlineToken(fresh.row, fresh.accessToken);
+  }
+
+  /**
+   * Listens to a vault event; returns the function that stops listening. `needs_reauth` fires once
+   * when a shop's refresh token is refused for good or lapses (`{ shop, reason }`, no token values).
+   *
+   * @example
+   * vault.on('needs_reauth', ({ shop, reason }) => mailMerchant(shop, reason));
+   */
+  on<E extends keyof VaultEvents>(event: E, listener: VaultListener<E>): () => void {
+    return this.#events.on(event, listener);
   }
 
   async saveOffline(input: OfflineTokenInput): Promise<OfflineToken> {
@@ -199,9 +265,9 @@ export class Vault implements TokenVault {
 
   async markInstalled(shop: string): Promise<void> {
     checkShop(shop);
-    const row = await this.#storage.get(shop, 'offline', '');
-    if (!row) throw new TypeError(`invalid install: ${shop} has no offline token`);
-    if (row.installedAt === null) await this.#storage.put({ ...row, installedAt: this.#now() });
+    // A targeted update: a whole-row write here could undo a refresh that landed in between.
+    const marked = await this.#storage.markInstalled(shop, this.#now());
+    if (!marked) throw new TypeError(`invalid install: ${shop} has no offline token`);
   }
 
   async online(shop: string, userId: string): Promise<OnlineToken | null> {
@@ -255,6 +321,11 @@ export class Vault implements TokenVault {
       updatedAt: now,
       // An install stays completed when its offline token is re-minted (expiry, new scopes).
       installedAt: kind === 'offline' ? (existing?.installedAt ?? null) : null,
+      // A token from the auth flow starts a new refresh history.
+      previousRefreshToken: null,
+      status: 'active',
+      refreshFailures: 0,
+      lastRefreshError: null,
     };
     await this.#storage.put(row);
     return row;

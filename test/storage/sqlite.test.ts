@@ -27,6 +27,10 @@ function row(overrides: Partial<TokenRow> = {}): TokenRow {
     createdAt: 1000,
     updatedAt: 1000,
     installedAt: null,
+    previousRefreshToken: null,
+    status: 'active',
+    refreshFailures: 0,
+    lastRefreshError: null,
     ...overrides,
   };
 }
@@ -61,7 +65,57 @@ describe('openSqliteStorage', () => {
     const journal = db.prepare('PRAGMA journal_mode').get() as { journal_mode: string };
     db.close();
     assert.ok(indexes.some((index) => index.name === 'shoptoken_tokens_expires_at'));
+    assert.ok(indexes.some((index) => index.name === 'shoptoken_tokens_refresh_token_expires_at'));
     assert.equal(journal.journal_mode, 'wal');
+  });
+
+  it('upgrades a version-1 database in place: rows kept, refresh state defaulted', async () => {
+    const path = join(dir, 'upgrade.db');
+    const v1 = new DatabaseSync(path);
+    v1.exec(`CREATE TABLE shoptoken_schema (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;
+      INSERT INTO shoptoken_schema VALUES (1, 1);
+      CREATE TABLE shoptoken_tokens (
+        shop TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('offline', 'online')), user_id TEXT NOT NULL,
+        access_token TEXT NOT NULL, refresh_token TEXT, associated_user TEXT, scopes TEXT NOT NULL,
+        associated_user_scopes TEXT, expires_at INTEGER, refresh_token_expires_at INTEGER,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, installed_at INTEGER,
+        PRIMARY KEY (shop, kind, user_id),
+        CHECK ((kind = 'offline' AND user_id = '') OR (kind = 'online' AND user_id <> ''))) STRICT;
+      CREATE INDEX shoptoken_tokens_expires_at ON shoptoken_tokens (expires_at) WHERE expires_at IS NOT NULL;
+      INSERT INTO shoptoken_tokens VALUES ('cool-shop.myshopify.com', 'offline', '', 'v1.k1.sealed-a',
+        'v1.k1.sealed-r', NULL, 'read_products', NULL, 5000, 9000, 1000, 1000, 1500);`);
+    v1.close();
+    const storage = openSqliteStorage(path);
+    assert.deepEqual(
+      await storage.get('cool-shop.myshopify.com', 'offline', ''),
+      row({ refreshToken: 'v1.k1.sealed-r', expiresAt: 5000, refreshTokenExpiresAt: 9000, installedAt: 1500 }),
+    );
+    await assert.rejects(storage.put(row({ status: 'broken' as 'active' })), { code: 'ERR_STORAGE' });
+    await storage.close();
+    assert.deepEqual(
+      schemaRows(path).map((r) => r.version),
+      Array.from({ length: SQLITE_SCHEMA_VERSION }, (_, i) => i + 1),
+    );
+  });
+
+  it('serves due rows from the expires_at index', async () => {
+    const path = join(dir, 'plan.db');
+    await openSqliteStorage(path).close();
+    const db = new DatabaseSync(path, { readOnly: true });
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT shop FROM shoptoken_tokens
+         WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind = 'offline' AND refresh_token IS NOT NULL
+           AND status = 'active' ORDER BY expires_at LIMIT ?`,
+      )
+      .all(1, 1)
+      .map((step) => String(step.detail));
+    db.close();
+    assert.ok(
+      plan.some((detail) => detail.includes('USING INDEX shoptoken_tokens_expires_at')),
+      plan.join('\n'),
+    );
+    assert.ok(!plan.some((detail) => detail.includes('TEMP B-TREE')), plan.join('\n'));
   });
 
   it('keeps data across reopen and does not re-run migrations', async () => {

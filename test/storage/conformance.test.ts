@@ -1,0 +1,194 @@
+/**
+ * One list of storage behaviours, run against every backend: the vault relies on each of them
+ * (compare-and-set on refresh, targeted install marks, due rows for the keeper).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createMemoryStorage } from '../../src/storage/memory.ts';
+import { openSqliteStorage } from '../../src/storage/sqlite.ts';
+import type { TokenRow, TokenStorage } from '../../src/storage/types.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'shoptoken-conformance-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const SHOP = 'cool-shop.myshopify.com';
+let files = 0;
+const backends: [string, () => TokenStorage][] = [
+  ['memory', createMemoryStorage],
+  ['sqlite :memory:', () => openSqliteStorage(':memory:')],
+  ['sqlite file', () => openSqliteStorage(join(dir, `conformance-${files++}.db`))],
+];
+
+function offline(overrides: Partial<TokenRow> = {}): TokenRow {
+  return {
+    shop: SHOP,
+    kind: 'offline',
+    userId: '',
+    accessToken: 'v1.k1.sealed-access-1',
+    refreshToken: 'v1.k1.sealed-refresh-1',
+    previousRefreshToken: null,
+    user: null,
+    scopes: 'read_products',
+    associatedUserScopes: null,
+    expiresAt: 10_000,
+    refreshTokenExpiresAt: 1_000_000,
+    createdAt: 1000,
+    updatedAt: 1000,
+    installedAt: null,
+    status: 'active',
+    refreshFailures: 0,
+    lastRefreshError: null,
+    ...overrides,
+  };
+}
+
+function online(overrides: Partial<TokenRow> = {}): TokenRow {
+  return offline({
+    kind: 'online',
+    userId: '42',
+    refreshToken: null,
+    user: 'v1.k1.sealed-user',
+    associatedUserScopes: 'read_products',
+    refreshTokenExpiresAt: null,
+    ...overrides,
+  });
+}
+
+/** The pair a refresh writes: new values, the used token kept as previous. */
+function refreshed(from: TokenRow, n: number): TokenRow {
+  return {
+    ...from,
+    accessToken: `v1.k1.sealed-access-${n}`,
+    refreshToken: `v1.k1.sealed-refresh-${n}`,
+    previousRefreshToken: from.refreshToken,
+    expiresAt: 10_000 * n,
+    refreshTokenExpiresAt: 1_000_000 * n,
+    updatedAt: 1000 * n,
+    refreshFailures: 0,
+    lastRefreshError: null,
+  };
+}
+
+for (const [name, open] of backends) {
+  describe(`TokenStorage conformance: ${name}`, () => {
+    it('round-trips every field, including the refresh state', async () => {
+      const storage = open();
+      const row = offline({
+        previousRefreshToken: 'v1.k1.sealed-refresh-0',
+        status: 'needs_reauth',
+        refreshFailures: 3,
+        lastRefreshError: 'invalid_grant',
+        installedAt: 1500,
+      });
+      await storage.put(row);
+      await storage.put(online());
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), row);
+      assert.deepEqual(await storage.get(SHOP, 'online', '42'), online());
+      await storage.close();
+    });
+
+    it('swapOffline writes the new pair when the stored refresh token is the one expected', async () => {
+      const storage = open();
+      const first = offline({ installedAt: 1500 });
+      await storage.put(first);
+      const next = refreshed(first, 2);
+      // A stale snapshot's createdAt and installedAt must not leak into the row.
+      assert.equal(
+        await storage.swapOffline(
+          SHOP,
+          { refreshToken: first.refreshToken! },
+          { ...next, createdAt: 9, installedAt: null },
+        ),
+        true,
+      );
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), next);
+      await storage.close();
+    });
+
+    it('swapOffline refuses a stale writer and changes nothing', async () => {
+      const storage = open();
+      const first = offline();
+      await storage.put(first);
+      const second = refreshed(first, 2);
+      assert.equal(await storage.swapOffline(SHOP, { refreshToken: first.refreshToken! }, second), true);
+      // A writer that read the first version tries to store its own pair.
+      const stale = refreshed(first, 3);
+      assert.equal(await storage.swapOffline(SHOP, { refreshToken: first.refreshToken! }, stale), false);
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), second);
+      await storage.close();
+    });
+
+    it('swapOffline: of two writers holding the same version, exactly one wins', async () => {
+      const storage = open();
+      const first = offline();
+      await storage.put(first);
+      const expected = { refreshToken: first.refreshToken! };
+      const results = await Promise.all([
+        storage.swapOffline(SHOP, expected, refreshed(first, 2)),
+        storage.swapOffline(SHOP, expected, refreshed(first, 3)),
+      ]);
+      assert.deepEqual(results.toSorted(), [false, true]);
+      const winner = results[0] ? 2 : 3;
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), refreshed(first, winner));
+      await storage.close();
+    });
+
+    it('swapOffline never matches a missing row, a non-expiring row or an online row', async () => {
+      const storage = open();
+      const next = refreshed(offline(), 2);
+      assert.equal(await storage.swapOffline(SHOP, { refreshToken: 'v1.k1.sealed-refresh-1' }, next), false);
+      assert.equal(await storage.get(SHOP, 'offline', ''), null);
+      const plain = offline({ refreshToken: null, expiresAt: null, refreshTokenExpiresAt: null });
+      await storage.put(plain);
+      await storage.put(online({ refreshToken: 'v1.k1.sealed-refresh-1' }));
+      assert.equal(await storage.swapOffline(SHOP, { refreshToken: 'v1.k1.sealed-refresh-1' }, next), false);
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), plain);
+      assert.deepEqual(await storage.get(SHOP, 'online', '42'), online({ refreshToken: 'v1.k1.sealed-refresh-1' }));
+      await storage.close();
+    });
+
+    it('markInstalled sets installedAt once and touches nothing else', async () => {
+      const storage = open();
+      assert.equal(await storage.markInstalled(SHOP, 2000), false);
+      const row = offline();
+      await storage.put(row);
+      assert.equal(await storage.markInstalled(SHOP, 2000), true);
+      assert.equal(await storage.markInstalled(SHOP, 3000), true);
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), { ...row, installedAt: 2000 });
+      await storage.close();
+    });
+
+    it('dueOffline lists active expiring offline rows due by `before`, soonest first, at most `limit`', async () => {
+      const storage = open();
+      const shop = (name: string) => `${name}.myshopify.com`;
+      await storage.put(offline({ shop: shop('late'), expiresAt: 5000 }));
+      await storage.put(offline({ shop: shop('early'), expiresAt: 1000 }));
+      await storage.put(offline({ shop: shop('middle'), expiresAt: 3000 }));
+      await storage.put(offline({ shop: shop('not-due'), expiresAt: 9000 }));
+      await storage.put(offline({ shop: shop('broken'), expiresAt: 500, status: 'needs_reauth' }));
+      await storage.put(
+        offline({ shop: shop('plain'), refreshToken: null, expiresAt: null, refreshTokenExpiresAt: null }),
+      );
+      await storage.put(online({ shop: shop('user'), expiresAt: 100 }));
+      const names = (rows: TokenRow[]) => rows.map((row) => row.shop.split('.')[0]);
+      assert.deepEqual(names(await storage.dueOffline(5000, 10)), ['early', 'middle', 'late']);
+      assert.deepEqual(names(await storage.dueOffline(5000, 2)), ['early', 'middle']);
+      assert.deepEqual(names(await storage.dueOffline(999, 10)), []);
+      assert.deepEqual(names(await storage.dueOffline(9000, 0)), []);
+      const [row] = await storage.dueOffline(1000, 1);
+      assert.deepEqual(row, offline({ shop: shop('early'), expiresAt: 1000 }));
+      await storage.close();
+    });
+
+    it('refuses every call once closed', async () => {
+      const storage = open();
+      await storage.close();
+      await assert.rejects(storage.swapOffline(SHOP, { refreshToken: 'x' }, offline()), { code: 'ERR_STORAGE' });
+      await assert.rejects(storage.markInstalled(SHOP, 1), { code: 'ERR_STORAGE' });
+      await assert.rejects(storage.dueOffline(1, 1), { code: 'ERR_STORAGE' });
+    });
+  });
+}
