@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.ts';
 import { openSqliteStorage } from './storage/sqlite.ts';
 import { loadKeys } from './vault/key-source.ts';
-import { openVault, type Vault } from './vault/vault.ts';
+import { openVault, type Vault, type VaultOptions } from './vault/vault.ts';
 
 /** The default database, relative to the working directory. */
 export const DEFAULT_DATABASE_PATH = '.shoptoken/shoptoken.db';
@@ -71,6 +71,9 @@ export function resolveDatabasePath(options: DatabaseOptions): string {
 export interface DefaultVaultOptions extends DatabaseOptions {
   /** Defaults to `production` when `env.NODE_ENV === 'production'`, else `demo`. */
   mode?: 'demo' | 'production';
+  /** How the vault reaches Shopify to refresh expiring offline tokens (see `openVault`). */
+  shopify?: VaultOptions['shopify'];
+  refresh?: VaultOptions['refresh'];
 }
 
 /** An opened vault and where its pieces came from. */
@@ -97,7 +100,7 @@ export async function openDefaultVault(options: DefaultVaultOptions): Promise<De
   const storage = openSqliteStorage(databasePath);
   let vault: Vault;
   try {
-    vault = openVault({ storage, keys });
+    vault = openVault({ storage, keys, shopify: options.shopify, refresh: options.refresh });
   } catch (error) {
     await storage.close();
     throw error;

@@ -34,8 +34,10 @@ export type { AssociatedUser } from './protocol/tokens.ts';
 export { createMemoryStorage } from './storage/memory.ts';
 export { openSqliteStorage } from './storage/sqlite.ts';
 export type { TokenRow, TokenStorage } from './storage/types.ts';
+export type { NeedsReauthEvent, NeedsReauthReason } from './vault/events.ts';
 export { loadKeys } from './vault/key-source.ts';
 export { type Key, KeyRing, parseKeyList } from './vault/keyring.ts';
+export type { RefreshOptions, ShopifyClientOptions } from './vault/refresh-options.ts';
 export type {
   OfflineToken,
   OfflineTokenInput,
@@ -45,4 +47,4 @@ export type {
   TokenMetadata,
   TokenVault,
 } from './vault/types.ts';
-export { openVault, Vault, type VaultOptions } from './vault/vault.ts';
+export { openVault, type TokenOptions, Vault, type VaultOptions } from './vault/vault.ts';
