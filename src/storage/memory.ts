@@ -71,18 +71,24 @@ export function createMemoryStorage(): TokenStorage {
       if (existing.installedAt === null) existing.installedAt = at;
       return true;
     },
-    async dueOffline(before, limit) {
+    async dueOffline(before, limit, options) {
       ensureOpen();
+      const at = (row: TokenRow) =>
+        options?.by === 'refreshTokenExpiresAt' ? row.refreshTokenExpiresAt : row.expiresAt;
+      const after = options?.after;
       return [...rows.values()]
-        .filter(
-          (row) =>
+        .filter((row) => {
+          const time = at(row);
+          return (
             row.kind === 'offline' &&
             row.refreshToken !== null &&
             row.status === 'active' &&
-            row.expiresAt !== null &&
-            row.expiresAt <= before,
-        )
-        .sort((a, b) => (a.expiresAt ?? 0) - (b.expiresAt ?? 0) || compare(a.shop, b.shop))
+            time !== null &&
+            time <= before &&
+            (after === undefined || time > after.at || (time === after.at && row.shop > after.shop))
+          );
+        })
+        .sort((a, b) => (at(a) ?? 0) - (at(b) ?? 0) || compare(a.shop, b.shop))
         .slice(0, Math.max(0, limit))
         .map((row) => ({ ...row }));
     },

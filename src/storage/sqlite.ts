@@ -39,6 +39,11 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE shoptoken_tokens ADD COLUMN last_refresh_error TEXT;
    CREATE INDEX shoptoken_tokens_refresh_token_expires_at ON shoptoken_tokens (refresh_token_expires_at)
      WHERE refresh_token_expires_at IS NOT NULL;`,
+  // 3: the keeper's scans of due rows, resumable at a (time, shop) cursor without a sort (issue 3).
+  `CREATE INDEX shoptoken_tokens_due_access ON shoptoken_tokens (expires_at, shop)
+     WHERE kind = 'offline' AND refresh_token IS NOT NULL AND status = 'active';
+   CREATE INDEX shoptoken_tokens_due_refresh ON shoptoken_tokens (refresh_token_expires_at, shop)
+     WHERE kind = 'offline' AND refresh_token IS NOT NULL AND status = 'active';`,
 ];
 
 /** The schema version this code expects. */
@@ -53,6 +58,17 @@ const COLUMNS = `shop, kind, user_id, access_token, refresh_token, associated_us
 /** The columns a refresh changes; `swapOffline` writes these and nothing else. */
 const SWAP_SET = `access_token = ?, refresh_token = ?, previous_refresh_token = ?, scopes = ?, expires_at = ?,
   refresh_token_expires_at = ?, updated_at = ?, status = ?, refresh_failures = ?, last_refresh_error = ?`;
+
+/**
+ * Due rows by one expiry column, after a (time, shop) cursor: the WHERE repeats the partial index's
+ * condition word for word so SQLite uses it, and the order is the index's, so nothing is sorted.
+ */
+function dueQuery(column: 'expires_at' | 'refresh_token_expires_at'): string {
+  return `SELECT ${COLUMNS} FROM shoptoken_tokens
+    WHERE kind = 'offline' AND refresh_token IS NOT NULL AND status = 'active'
+      AND (${column}, shop) > (?, ?) AND ${column} <= ?
+    ORDER BY ${column}, shop LIMIT ?`;
+}
 
 function storageError(action: string, cause: unknown): ShoptokenError {
   const busy = cause instanceof Error && /SQLITE_BUSY|database is locked/i.test(cause.message);
@@ -183,7 +199,7 @@ export function openSqliteStorage(path: string): TokenStorage {
   let opened: DatabaseSync | undefined;
   // Tracked here rather than with DatabaseSync#isOpen, which Node 22.13 and 22.14 lack.
   let open = false;
-  let statements: Record<'get' | 'put' | 'list' | 'swap' | 'markInstalled' | 'due', StatementSync>;
+  let statements: Record<'get' | 'put' | 'list' | 'swap' | 'markInstalled' | 'dueAccess' | 'dueRefresh', StatementSync>;
   try {
     if (path !== ':memory:') prepareFile(path);
     const db = new DatabaseSync(path);
@@ -215,12 +231,8 @@ export function openSqliteStorage(path: string): TokenStorage {
         `UPDATE shoptoken_tokens SET installed_at = COALESCE(installed_at, ?)
          WHERE shop = ? AND kind = 'offline' AND user_id = ''`,
       ),
-      due: db.prepare(
-        `SELECT ${COLUMNS} FROM shoptoken_tokens
-         WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind = 'offline' AND refresh_token IS NOT NULL
-           AND status = 'active'
-         ORDER BY expires_at LIMIT ?`,
-      ),
+      dueAccess: db.prepare(dueQuery('expires_at')),
+      dueRefresh: db.prepare(dueQuery('refresh_token_expires_at')),
     };
   } catch (error) {
     if (open) opened?.close();
@@ -255,8 +267,10 @@ export function openSqliteStorage(path: string): TokenStorage {
     async markInstalled(shop, at) {
       return guard('mark an install', () => statements.markInstalled.run(at, shop)).changes === 1;
     },
-    async dueOffline(before, limit) {
-      const rows = guard('list due tokens', () => statements.due.all(before, Math.max(0, limit)));
+    async dueOffline(before, limit, options) {
+      const statement = options?.by === 'refreshTokenExpiresAt' ? statements.dueRefresh : statements.dueAccess;
+      const after = options?.after ?? { at: Number.MIN_SAFE_INTEGER, shop: '' };
+      const rows = guard('list due tokens', () => statement.all(after.at, after.shop, before, Math.max(0, limit)));
       return (rows as unknown as SqlRow[]).map(fromSql);
     },
     async close() {

@@ -53,6 +53,20 @@ export interface ExpectedRefreshToken {
   refreshToken: string;
 }
 
+/** A position in a scan of due rows: the (time, shop) of the last row read. */
+export interface DueCursor {
+  at: number;
+  shop: string;
+}
+
+/** Which expiry a {@link TokenStorage.dueOffline} scan orders by, and where it resumes. */
+export interface DueOptions {
+  /** `expiresAt` (the access token; the default) or `refreshTokenExpiresAt`. */
+  by?: 'expiresAt' | 'refreshTokenExpiresAt';
+  /** Return only rows after this position (exclusive). */
+  after?: DueCursor;
+}
+
 /**
  * Where token rows live. Implementations: {@link createMemoryStorage} (tests) and
  * {@link openSqliteStorage} (the embedded default).
@@ -73,9 +87,11 @@ export interface TokenStorage {
   /** Sets `installedAt` of the shop's offline row if it is unset; true when the row exists. Touches nothing else. */
   markInstalled(shop: string, at: number): Promise<boolean>;
   /**
-   * Active expiring offline rows whose access token expires at or before `before`, soonest first,
-   * at most `limit` (served by the `expires_at` index).
+   * Active expiring offline rows due by `before`, soonest first (ties by shop), at most `limit`. Due
+   * means the access token expires at or before `before`, or, with `by: 'refreshTokenExpiresAt'`,
+   * the refresh token does. `after` resumes a scan: only rows strictly after that (time, shop) in the
+   * same order. Served by an index on (that time, shop): a page reads only the rows it returns.
    */
-  dueOffline(before: number, limit: number): Promise<TokenRow[]>;
+  dueOffline(before: number, limit: number, options?: DueOptions): Promise<TokenRow[]>;
   close(): Promise<void>;
 }

@@ -183,6 +183,62 @@ for (const [name, open] of backends) {
       await storage.close();
     });
 
+    it('dueOffline by refreshTokenExpiresAt lists rows whose refresh token lapses by `before`', async () => {
+      const storage = open();
+      const shop = (name: string) => `${name}.myshopify.com`;
+      // Access tokens long expired (idle shops); only the refresh-token expiry decides.
+      await storage.put(offline({ shop: shop('lapses-late'), expiresAt: 1, refreshTokenExpiresAt: 7000 }));
+      await storage.put(offline({ shop: shop('lapses-soon'), expiresAt: 2, refreshTokenExpiresAt: 6000 }));
+      await storage.put(offline({ shop: shop('safe'), expiresAt: 3, refreshTokenExpiresAt: 9000 }));
+      await storage.put(
+        offline({ shop: shop('broken'), expiresAt: 1, refreshTokenExpiresAt: 100, status: 'needs_reauth' }),
+      );
+      await storage.put(online({ shop: shop('user'), refreshTokenExpiresAt: 100 }));
+      const names = (rows: TokenRow[]) => rows.map((row) => row.shop.split('.')[0]);
+      const byRefresh = { by: 'refreshTokenExpiresAt' } as const;
+      assert.deepEqual(names(await storage.dueOffline(7000, 10, byRefresh)), ['lapses-soon', 'lapses-late']);
+      assert.deepEqual(names(await storage.dueOffline(6999, 10, byRefresh)), ['lapses-soon']);
+      assert.deepEqual(names(await storage.dueOffline(5999, 10, byRefresh)), []);
+      await storage.close();
+    });
+
+    it('dueOffline pages resume strictly after a (time, shop) cursor, ties ordered by shop', async () => {
+      const storage = open();
+      const shops = ['d', 'b', 'a', 'c', 'e'].map((name) => `${name}.myshopify.com`);
+      // a, b, c expire together; d, e later.
+      const expiries: Record<string, number> = { a: 2000, b: 2000, c: 2000, d: 3000, e: 4000 };
+      for (const shop of shops) {
+        const at = expiries[shop[0]!]!;
+        await storage.put(offline({ shop, expiresAt: at, refreshTokenExpiresAt: at * 10 }));
+      }
+      for (const [by, scale] of [
+        ['expiresAt', 1],
+        ['refreshTokenExpiresAt', 10],
+      ] as const) {
+        const seen: string[] = [];
+        let after: { at: number; shop: string } | undefined;
+        for (;;) {
+          const page = await storage.dueOffline(3000 * scale, 2, { by, after });
+          seen.push(...page.map((row) => row.shop[0]!));
+          const last = page.at(-1);
+          if (page.length < 2 || !last) break;
+          after = { at: (by === 'expiresAt' ? last.expiresAt : last.refreshTokenExpiresAt)!, shop: last.shop };
+        }
+        assert.deepEqual(seen, ['a', 'b', 'c', 'd'], by);
+        // A cursor inside a tie skips only the shops before it.
+        const rest = await storage.dueOffline(5000 * scale, 10, {
+          by,
+          after: { at: 2000 * scale, shop: 'a.myshopify.com' },
+        });
+        assert.deepEqual(
+          rest.map((row) => row.shop[0]),
+          ['b', 'c', 'd', 'e'],
+          by,
+        );
+      }
+      await storage.close();
+    });
+
     it('refuses every call once closed', async () => {
       const storage = open();
       await storage.close();

@@ -98,24 +98,31 @@ describe('openSqliteStorage', () => {
     );
   });
 
-  it('serves due rows from the expires_at index', async () => {
+  it('serves due-row pages from the keeper indexes, resuming at a cursor without a sort', async () => {
     const path = join(dir, 'plan.db');
     await openSqliteStorage(path).close();
     const db = new DatabaseSync(path, { readOnly: true });
-    const plan = db
-      .prepare(
-        `EXPLAIN QUERY PLAN SELECT shop FROM shoptoken_tokens
-         WHERE expires_at IS NOT NULL AND expires_at <= ? AND kind = 'offline' AND refresh_token IS NOT NULL
-           AND status = 'active' ORDER BY expires_at LIMIT ?`,
-      )
-      .all(1, 1)
-      .map((step) => String(step.detail));
+    for (const [column, index] of [
+      ['expires_at', 'shoptoken_tokens_due_access'],
+      ['refresh_token_expires_at', 'shoptoken_tokens_due_refresh'],
+    ] as const) {
+      // The statement dueOffline runs (src/storage/sqlite.ts dueQuery).
+      const plan = db
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT shop FROM shoptoken_tokens
+           WHERE kind = 'offline' AND refresh_token IS NOT NULL AND status = 'active'
+             AND (${column}, shop) > (?, ?) AND ${column} <= ?
+           ORDER BY ${column}, shop LIMIT ?`,
+        )
+        .all(0, '', 1, 1)
+        .map((step) => String(step.detail));
+      assert.ok(
+        plan.some((detail) => detail.includes(`SEARCH shoptoken_tokens USING INDEX ${index}`)),
+        plan.join('\n'),
+      );
+      assert.ok(!plan.some((detail) => detail.includes('TEMP B-TREE')), plan.join('\n'));
+    }
     db.close();
-    assert.ok(
-      plan.some((detail) => detail.includes('USING INDEX shoptoken_tokens_expires_at')),
-      plan.join('\n'),
-    );
-    assert.ok(!plan.some((detail) => detail.includes('TEMP B-TREE')), plan.join('\n'));
   });
 
   it('keeps data across reopen and does not re-run migrations', async () => {
