@@ -4,12 +4,14 @@
  * tokens and metadata back; refresh tokens never leave the vault.
  */
 
+import { timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
 import { formatScopes, parseScopes } from '../protocol/scopes.ts';
 import { isShopDomain } from '../protocol/shop.ts';
 import type { AssociatedUser } from '../protocol/tokens.ts';
 import type { TokenRow, TokenStorage } from '../storage/types.ts';
-import { VaultEmitter, type VaultEvents, type VaultListener } from './events.ts';
+import { type NeedsReauthReason, VaultEmitter, type VaultEvents, type VaultListener } from './events.ts';
+import { createKeeper, type Keeper, type KeeperOptions } from './keeper.ts';
 import { type Key, KeyRing, type TokenField, tokenAad } from './keyring.ts';
 import {
   checkRefreshOptions,
@@ -19,6 +21,7 @@ import {
   type ShopifyClientOptions,
 } from './refresh-options.ts';
 import { isFresh, needsReauthError, Refresher } from './refresher.ts';
+import { TokenCache, type TokenCacheOptions } from './token-cache.ts';
 import type {
   OfflineToken,
   OfflineTokenInput,
@@ -41,6 +44,8 @@ export interface VaultOptions {
   shopify?: ShopifyClientOptions;
   /** Refresh margin and retry policy. */
   refresh?: RefreshOptions;
+  /** The in-process cache of decrypted offline tokens behind {@link Vault.token}; `{ maxEntries: 0 }` turns it off. */
+  cache?: TokenCacheOptions;
 }
 
 /** Options of one {@link Vault.token} call. */
@@ -137,6 +142,7 @@ export class Vault implements TokenVault {
   readonly #marginMs: number;
   readonly #events = new VaultEmitter();
   readonly #refresher: Refresher;
+  readonly #cache: TokenCache;
 
   /** Checks the options and reports every problem at once (ConfigError). */
   constructor(options: VaultOptions) {
@@ -165,6 +171,7 @@ export class Vault implements TokenVault {
     this.#now = options.now ?? Date.now;
     this.#marginMs = policy.marginMs;
     this.#refresher = new Refresher({ storage, ring, now: this.#now, shopify, policy, events: this.#events });
+    this.#cache = new TokenCache(options.cache);
   }
 
   /**
@@ -183,11 +190,22 @@ export class Vault implements TokenVault {
     checkShop(shop);
     const marginMs = options?.marginMs ?? this.#marginMs;
     check('token options', isDuration(marginMs) ? [] : ['marginMs must be a number of milliseconds ≥ 0']);
+    const now = this.#now();
+    const cached = this.#cache.get(shop, now, marginMs);
+    if (cached) return cached;
     const row = await this.#storage.get(shop, 'offline', '');
     if (!row) throw needsReauthError(shop, 'no offline token is stored');
-    if (isFresh(row, this.#now(), marginMs)) return offlineToken(row, this.#open(row, 'access_token', row.accessToken));
-    const fresh = await this.#refresher.refresh(shop, marginMs);
-    return offlineToken(fresh.row, fresh.accessToken);
+    let token: OfflineToken;
+    if (isFresh(row, now, marginMs)) {
+      token = offlineToken(row, this.#open(row, 'access_token', row.accessToken));
+    } else {
+      const fresh = await this.#refresher.refresh(shop, marginMs);
+      token = offlineToken(fresh.row, fresh.accessToken);
+    }
+    // Shared by every caller served from the cache: frozen so no caller can change another's copy.
+    Object.freeze(token.scopes);
+    this.#cache.set(shop, Object.freeze(token), now);
+    return token;
   }
 
   /**
@@ -199,6 +217,47 @@ export class Vault implements TokenVault {
    */
   on<E extends keyof VaultEvents>(event: E, listener: VaultListener<E>): () => void {
     return this.#events.on(event, listener);
+  }
+
+  /**
+   * Records that Shopify refuses the shop's offline access token `accessToken` for good (for
+   * instance the Admin API answered 401 to it even after a refresh) and emits `needs_reauth` once.
+   * Returns false and changes nothing when the stored token is no longer `accessToken` (a refresh
+   * or a new install replaced it) or the shop is already marked. An expiring row is marked with a
+   * compare-and-set; a non-expiring row is not rewritten (a whole-row write could undo a concurrent
+   * install), only the event is emitted.
+   *
+   * @example
+   * await vault.markNeedsReauth(shop, 'admin_unauthorized', token.accessToken);
+   */
+  async markNeedsReauth(shop: string, reason: NeedsReauthReason, accessToken: string): Promise<boolean> {
+    checkShop(shop);
+    this.#cache.delete(shop);
+    const row = await this.#storage.get(shop, 'offline', '');
+    if (!row || row.status === 'needs_reauth') return false;
+    const stored = Buffer.from(this.#open(row, 'access_token', row.accessToken));
+    const given = Buffer.from(String(accessToken));
+    if (stored.length !== given.length || !timingSafeEqual(stored, given)) return false;
+    if (row.refreshToken !== null) {
+      const next = { ...row, status: 'needs_reauth' as const, lastRefreshError: reason, updatedAt: this.#now() };
+      if (!(await this.#storage.swapOffline(shop, { refreshToken: row.refreshToken }, next))) return false;
+    }
+    this.#events.emit('needs_reauth', { shop, reason });
+    return true;
+  }
+
+  /**
+   * A background keeper over this vault: refreshes access tokens shortly before they expire and idle
+   * shops before their refresh token lapses, reading only due rows (see {@link createKeeper}).
+   * Throws ConfigError on bad options.
+   *
+   * @example
+   * const keeper = vault.keeper({ intervalMs: 60_000 });
+   * keeper.start();
+   * process.on('SIGTERM', () => void keeper.stop());
+   */
+  keeper(options?: KeeperOptions): Keeper {
+    return createKeeper({ storage: this.#storage, now: this.#now, token: (shop, o) => this.token(shop, o) }, options);
   }
 
   async saveOffline(input: OfflineTokenInput): Promise<OfflineToken> {
@@ -218,6 +277,7 @@ export class Vault implements TokenVault {
         ? []
         : ['refreshTokenExpiresAt must be a Date with a refreshToken, else null']),
     ]);
+    this.#cache.delete(shop);
     const row = await this.#write('offline', '', {
       shop,
       accessToken,
@@ -265,6 +325,7 @@ export class Vault implements TokenVault {
 
   async markInstalled(shop: string): Promise<void> {
     checkShop(shop);
+    this.#cache.delete(shop);
     // A targeted update: a whole-row write here could undo a refresh that landed in between.
     const marked = await this.#storage.markInstalled(shop, this.#now());
     if (!marked) throw new TypeError(`invalid install: ${shop} has no offline token`);
