@@ -4,9 +4,18 @@
  */
 import { hmacBench } from './hmac.bench.ts';
 import { installBench } from './install.bench.ts';
+import { keeperBench } from './keeper.bench.ts';
+import { refreshBench } from './refresh.bench.ts';
+import { vaultBench } from './vault.bench.ts';
 
 const only = process.argv[2];
-const benches: Record<string, () => Promise<{ lines: string[] }>> = { hmac: hmacBench, install: installBench };
+const benches: Record<string, () => Promise<{ lines: string[] }>> = {
+  hmac: hmacBench,
+  install: installBench,
+  vault: vaultBench,
+  refresh: refreshBench,
+  keeper: keeperBench,
+};
 
 console.log(
   `## ${new Date().toISOString().slice(0, 10)} — Node ${process.version}, ${process.platform}/${process.arch}\n`,

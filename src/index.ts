@@ -8,7 +8,19 @@
  *   afterAuth: ({ shop, offline, online, user }) => {} });
  */
 
-export { type AdminClientOptions, adminClient, DEFAULT_API_VERSION } from './admin/client.ts';
+export {
+  type AdminClientOptions,
+  type AdminFactory,
+  type AdminOptions,
+  type AdminResult,
+  adminClient,
+  createAdmin,
+  createUserCache,
+  DEFAULT_API_VERSION,
+  type TokenAwareAdminClient,
+  type UserCache,
+  UserReauthError,
+} from './admin/index.ts';
 export {
   type AfterAuthContext,
   type AfterLoginContext,
@@ -35,9 +47,11 @@ export { createMemoryStorage } from './storage/memory.ts';
 export { openSqliteStorage } from './storage/sqlite.ts';
 export type { TokenRow, TokenStorage } from './storage/types.ts';
 export type { NeedsReauthEvent, NeedsReauthReason } from './vault/events.ts';
+export { createKeeper, type Keeper, type KeeperOptions, type KeeperReport } from './vault/keeper.ts';
 export { loadKeys } from './vault/key-source.ts';
 export { type Key, KeyRing, parseKeyList } from './vault/keyring.ts';
 export type { RefreshOptions, ShopifyClientOptions } from './vault/refresh-options.ts';
+export type { TokenCacheOptions } from './vault/token-cache.ts';
 export type {
   OfflineToken,
   OfflineTokenInput,
