@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'ERR_DECRYPT'
   | 'ERR_STORAGE'
   /** The shop's offline token cannot be refreshed (revoked, lapsed, or none stored): the merchant must open the app again. */
-  | 'ERR_NEEDS_REAUTH';
+  | 'ERR_NEEDS_REAUTH'
+  /** Shopify rejected a token handed to the vault (a custom app's token that fails verification); nothing was stored. */
+  | 'ERR_TOKEN_REJECTED';
 
 /** Base class of every error shoptoken throws on purpose. */
 export class ShoptokenError extends Error {

@@ -50,6 +50,7 @@ export type { NeedsReauthEvent, NeedsReauthReason } from './vault/events.ts';
 export { createKeeper, type Keeper, type KeeperOptions, type KeeperReport } from './vault/keeper.ts';
 export { loadKeys } from './vault/key-source.ts';
 export { type Key, KeyRing, parseKeyList } from './vault/keyring.ts';
+export type { MigrationPlanEntry, MigrationResult, MigrationState, MigrationStatus } from './vault/migrator.ts';
 export type { RefreshOptions, ShopifyClientOptions } from './vault/refresh-options.ts';
 export type { TokenCacheOptions } from './vault/token-cache.ts';
 export type {
@@ -61,4 +62,10 @@ export type {
   TokenMetadata,
   TokenVault,
 } from './vault/types.ts';
-export { openVault, type TokenOptions, Vault, type VaultOptions } from './vault/vault.ts';
+export {
+  type ImportCustomTokenOptions,
+  openVault,
+  type TokenOptions,
+  Vault,
+  type VaultOptions,
+} from './vault/vault.ts';

@@ -13,6 +13,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the local Shopify emulator (--port N, --config FILE)',
     load: async () => (await import('./emulator.ts')).run,
   },
+  'migrate-expiring': {
+    summary: 'migrate non-expiring offline tokens to expiring ones [--dry-run] [--concurrency N] [--json]',
+    load: async () => (await import('./migrate-expiring.ts')).run,
+  },
+  'tokens import-custom': {
+    summary: 'store a custom app token read from stdin, after checking it (--shop X)',
+    load: async () => (await import('./tokens-import-custom.ts')).run,
+  },
   'tokens list': {
     summary: 'list stored tokens (metadata only, never values) [--json]',
     load: async () => (await import('./tokens-list.ts')).run,
@@ -21,7 +29,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
 
 function help(): string {
   const lines = ['usage: shoptoken <command> [options]', '', 'commands:'];
-  for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(14)} ${summary}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(width)}  ${summary}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,6 +1,18 @@
 /** Shopify's wire formats, pure and shared by the library and the emulator. */
 export { type AuthorizeUrlOptions, authorizeUrl } from './authorize.ts';
+export {
+  type ClientCredentialsTokenResponse,
+  clientCredentialsRequest,
+  processClientCredentialsResponse,
+  requestClientCredentials,
+} from './client-credentials.ts';
 export { type QueryInput, querySignatureMessage, signQuery, verifyHexHmac, verifyQueryHmac } from './hmac.ts';
+export {
+  migrateToExpiringToken,
+  migrationExchangeRequest,
+  OFFLINE_ACCESS_TOKEN_TYPE,
+  TOKEN_EXCHANGE_GRANT,
+} from './migration.ts';
 export {
   type ExpiringOfflineTokenResponse,
   processRefreshTokenResponse,

@@ -20,6 +20,28 @@ function compareRows(a: TokenRow, b: TokenRow): number {
   return compare(a.shop, b.shop) || compare(a.kind, b.kind) || compare(a.userId, b.userId);
 }
 
+/** What a compare-and-set writes: `next`, keeping the stored row's identity, `createdAt` and `installedAt`. */
+function swapped(existing: TokenRow, next: TokenRow): TokenRow {
+  return {
+    ...next,
+    shop: existing.shop,
+    kind: 'offline',
+    userId: '',
+    createdAt: existing.createdAt,
+    installedAt: existing.installedAt,
+    ...defaults(next),
+  };
+}
+
+/** The optional fields as SQLite stores them when absent, so both backends read back the same row. */
+function defaults(row: TokenRow): Pick<TokenRow, 'migrationStartedAt' | 'grant' | 'issuedAt'> {
+  return {
+    migrationStartedAt: row.migrationStartedAt ?? null,
+    grant: row.grant ?? 'authorization_code',
+    issuedAt: row.issuedAt ?? null,
+  };
+}
+
 /**
  * Creates an empty in-memory storage.
  *
@@ -43,7 +65,11 @@ export function createMemoryStorage(): TokenStorage {
       ensureOpen();
       const key = rowKey(row.shop, row.kind, row.userId);
       const existing = rows.get(key);
-      rows.set(key, { ...row, createdAt: existing ? existing.createdAt : row.createdAt });
+      rows.set(key, {
+        ...row,
+        createdAt: existing ? existing.createdAt : row.createdAt,
+        ...defaults(row),
+      });
     },
     async list() {
       ensureOpen();
@@ -54,14 +80,15 @@ export function createMemoryStorage(): TokenStorage {
       const key = rowKey(shop, 'offline', '');
       const existing = rows.get(key);
       if (!existing || existing.refreshToken === null || existing.refreshToken !== expected.refreshToken) return false;
-      rows.set(key, {
-        ...next,
-        shop,
-        kind: 'offline',
-        userId: '',
-        createdAt: existing.createdAt,
-        installedAt: existing.installedAt,
-      });
+      rows.set(key, swapped(existing, next));
+      return true;
+    },
+    async swapOfflineAccess(shop, expected, next) {
+      ensureOpen();
+      const key = rowKey(shop, 'offline', '');
+      const existing = rows.get(key);
+      if (!existing || existing.accessToken !== expected.accessToken) return false;
+      rows.set(key, swapped(existing, next));
       return true;
     },
     async markInstalled(shop, at) {

@@ -8,7 +8,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { ShoptokenError } from '../errors.ts';
-import type { TokenKind } from '../vault/types.ts';
+import type { TokenGrant, TokenKind } from '../vault/types.ts';
 import type { TokenRow, TokenStatus, TokenStorage } from './types.ts';
 
 /** Applied in order; entry `i` brings the schema to version `i + 1`. Never edit a shipped entry. */
@@ -44,6 +44,12 @@ const MIGRATIONS: readonly string[] = [
      WHERE kind = 'offline' AND refresh_token IS NOT NULL AND status = 'active';
    CREATE INDEX shoptoken_tokens_due_refresh ON shoptoken_tokens (refresh_token_expires_at, shop)
      WHERE kind = 'offline' AND refresh_token IS NOT NULL AND status = 'active';`,
+  // 4: the intent record of a migration to expiring tokens, written before the irreversible exchange (issue 3).
+  `ALTER TABLE shoptoken_tokens ADD COLUMN migration_started_at INTEGER;`,
+  // 5: how an offline token is obtained (client credentials, custom apps) and when it was issued (issue 3).
+  `ALTER TABLE shoptoken_tokens ADD COLUMN token_grant TEXT NOT NULL DEFAULT 'authorization_code'
+     CHECK (token_grant IN ('authorization_code', 'client_credentials', 'custom'));
+   ALTER TABLE shoptoken_tokens ADD COLUMN issued_at INTEGER;`,
 ];
 
 /** The schema version this code expects. */
@@ -53,11 +59,12 @@ const BUSY_TIMEOUT_MS = 5000;
 
 const COLUMNS = `shop, kind, user_id, access_token, refresh_token, associated_user, scopes, associated_user_scopes,
   expires_at, refresh_token_expires_at, created_at, updated_at, installed_at, previous_refresh_token, status,
-  refresh_failures, last_refresh_error`;
+  refresh_failures, last_refresh_error, migration_started_at, token_grant, issued_at`;
 
 /** The columns a refresh changes; `swapOffline` writes these and nothing else. */
 const SWAP_SET = `access_token = ?, refresh_token = ?, previous_refresh_token = ?, scopes = ?, expires_at = ?,
-  refresh_token_expires_at = ?, updated_at = ?, status = ?, refresh_failures = ?, last_refresh_error = ?`;
+  refresh_token_expires_at = ?, updated_at = ?, status = ?, refresh_failures = ?, last_refresh_error = ?,
+  migration_started_at = ?, token_grant = ?, issued_at = ?`;
 
 /**
  * Due rows by one expiry column, after a (time, shop) cursor: the WHERE repeats the partial index's
@@ -127,6 +134,9 @@ interface SqlRow {
   status: TokenStatus;
   refresh_failures: number;
   last_refresh_error: string | null;
+  migration_started_at: number | null;
+  token_grant: TokenGrant;
+  issued_at: number | null;
 }
 
 function fromSql(row: SqlRow): TokenRow {
@@ -148,6 +158,9 @@ function fromSql(row: SqlRow): TokenRow {
     status: row.status,
     refreshFailures: row.refresh_failures,
     lastRefreshError: row.last_refresh_error,
+    migrationStartedAt: row.migration_started_at,
+    grant: row.token_grant,
+    issuedAt: row.issued_at,
   };
 }
 
@@ -170,6 +183,9 @@ function toSql(row: TokenRow): SQLInputValue[] {
     row.status,
     row.refreshFailures,
     row.lastRefreshError,
+    row.migrationStartedAt ?? null,
+    row.grant ?? 'authorization_code',
+    row.issuedAt ?? null,
   ];
 }
 
@@ -185,6 +201,9 @@ function swapValues(row: TokenRow): SQLInputValue[] {
     row.status,
     row.refreshFailures,
     row.lastRefreshError,
+    row.migrationStartedAt ?? null,
+    row.grant ?? 'authorization_code',
+    row.issuedAt ?? null,
   ];
 }
 
@@ -199,7 +218,10 @@ export function openSqliteStorage(path: string): TokenStorage {
   let opened: DatabaseSync | undefined;
   // Tracked here rather than with DatabaseSync#isOpen, which Node 22.13 and 22.14 lack.
   let open = false;
-  let statements: Record<'get' | 'put' | 'list' | 'swap' | 'markInstalled' | 'dueAccess' | 'dueRefresh', StatementSync>;
+  let statements: Record<
+    'get' | 'put' | 'list' | 'swap' | 'swapAccess' | 'markInstalled' | 'dueAccess' | 'dueRefresh',
+    StatementSync
+  >;
   try {
     if (path !== ':memory:') prepareFile(path);
     const db = new DatabaseSync(path);
@@ -212,7 +234,7 @@ export function openSqliteStorage(path: string): TokenStorage {
     statements = {
       get: db.prepare(`SELECT ${COLUMNS} FROM shoptoken_tokens WHERE shop = ? AND kind = ? AND user_id = ?`),
       put: db.prepare(
-        `INSERT INTO shoptoken_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO shoptoken_tokens (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (shop, kind, user_id) DO UPDATE SET
            access_token = excluded.access_token, refresh_token = excluded.refresh_token,
            associated_user = excluded.associated_user, scopes = excluded.scopes,
@@ -220,12 +242,17 @@ export function openSqliteStorage(path: string): TokenStorage {
            refresh_token_expires_at = excluded.refresh_token_expires_at, updated_at = excluded.updated_at,
            installed_at = excluded.installed_at, previous_refresh_token = excluded.previous_refresh_token,
            status = excluded.status, refresh_failures = excluded.refresh_failures,
-           last_refresh_error = excluded.last_refresh_error`,
+           last_refresh_error = excluded.last_refresh_error, migration_started_at = excluded.migration_started_at,
+           token_grant = excluded.token_grant, issued_at = excluded.issued_at`,
       ),
       list: db.prepare(`SELECT ${COLUMNS} FROM shoptoken_tokens ORDER BY shop, kind, user_id`),
       swap: db.prepare(
         `UPDATE shoptoken_tokens SET ${SWAP_SET}
          WHERE shop = ? AND kind = 'offline' AND user_id = '' AND refresh_token = ?`,
+      ),
+      swapAccess: db.prepare(
+        `UPDATE shoptoken_tokens SET ${SWAP_SET}
+         WHERE shop = ? AND kind = 'offline' AND user_id = '' AND access_token = ?`,
       ),
       markInstalled: db.prepare(
         `UPDATE shoptoken_tokens SET installed_at = COALESCE(installed_at, ?)
@@ -262,6 +289,12 @@ export function openSqliteStorage(path: string): TokenStorage {
     },
     async swapOffline(shop, expected, next) {
       const result = guard('swap a token', () => statements.swap.run(...swapValues(next), shop, expected.refreshToken));
+      return result.changes === 1;
+    },
+    async swapOfflineAccess(shop, expected, next) {
+      const result = guard('swap a token', () =>
+        statements.swapAccess.run(...swapValues(next), shop, expected.accessToken),
+      );
       return result.changes === 1;
     },
     async markInstalled(shop, at) {

@@ -3,7 +3,7 @@
  * sees a token in clear, and nothing here knows how values are encrypted.
  */
 
-import type { TokenKind } from '../vault/types.ts';
+import type { TokenGrant, TokenKind } from '../vault/types.ts';
 
 /**
  * Whether a shop's offline token can still be refreshed: `needs_reauth` once Shopify refused the
@@ -46,11 +46,27 @@ export interface TokenRow {
   refreshFailures: number;
   /** Why the last refresh failed: an error code such as `invalid_grant` or `ERR_TRANSPORT`, never a value. */
   lastRefreshError: string | null;
+  /**
+   * Offline only: when a migration to an expiring token was started (the intent record, written
+   * before the irreversible exchange) and not yet stored; `null` otherwise. A row with an intent
+   * still holds the non-expiring token the exchange was sent with, so a rerun repeats that exchange.
+   * Optional so rows built before migrations existed stay valid: absent means `null`.
+   */
+  migrationStartedAt?: number | null;
+  /** Offline only: how the token is obtained; absent means `authorization_code`. */
+  grant?: TokenGrant;
+  /** When the access token was requested (client credentials: the renewal schedule counts from it); absent means `null`. */
+  issuedAt?: number | null;
 }
 
 /** The refresh token a compare-and-set expects to find: the sealed string exactly as it was read. */
 export interface ExpectedRefreshToken {
   refreshToken: string;
+}
+
+/** The access token a compare-and-set expects to find: the sealed string exactly as it was read. */
+export interface ExpectedAccessToken {
+  accessToken: string;
 }
 
 /** A position in a scan of due rows: the (time, shop) of the last row read. */
@@ -84,6 +100,13 @@ export interface TokenStorage {
    * read). One atomic statement; true when it wrote. Keeps the stored `createdAt` and `installedAt`.
    */
   swapOffline(shop: string, expected: ExpectedRefreshToken, next: TokenRow): Promise<boolean>;
+  /**
+   * Compare-and-set of a shop's offline row on its sealed access token (for rows without a refresh
+   * token, such as a non-expiring token being migrated): writes `next` only if the stored sealed
+   * access token is still `expected.accessToken`. One atomic statement; true when it wrote. Writes
+   * the same columns as {@link swapOffline} and keeps the stored `createdAt` and `installedAt`.
+   */
+  swapOfflineAccess(shop: string, expected: ExpectedAccessToken, next: TokenRow): Promise<boolean>;
   /** Sets `installedAt` of the shop's offline row if it is unset; true when the row exists. Touches nothing else. */
   markInstalled(shop: string, at: number): Promise<boolean>;
   /**

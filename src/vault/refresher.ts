@@ -8,6 +8,7 @@
 import { ConfigError, OAuthResponseError, ShoptokenError } from '../errors.ts';
 import { type ExpiringOfflineTokenResponse, refreshAccessToken } from '../protocol/refresh.ts';
 import { formatScopes } from '../protocol/scopes.ts';
+import type { TokenEndpoint } from '../protocol/tokens.ts';
 import type { TokenRow, TokenStorage } from '../storage/types.ts';
 import type { NeedsReauthReason, VaultEmitter } from './events.ts';
 import { type KeyRing, type TokenField, tokenAad } from './keyring.ts';
@@ -48,16 +49,61 @@ export function needsReauthError(shop: string, why: string): ShoptokenError {
   return new ShoptokenError('ERR_NEEDS_REAUTH', `${shop} must authorize the app again: ${why}`);
 }
 
+/** Full jitter: a random wait up to `base · 2^n`, capped. */
+export function backoffDelay(policy: RefreshPolicy, n: number): number {
+  const { baseDelayMs, maxDelayMs, random } = policy;
+  return Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** n));
+}
+
+/** The shop's token endpoint with the app's credentials and the policy's timeout; ConfigError without credentials. */
+export function tokenEndpoint(context: Pick<RefresherContext, 'shopify' | 'policy'>, shop: string): TokenEndpoint {
+  const { shopify, policy } = context;
+  if (!shopify) {
+    throw new ConfigError([
+      'shopify: the vault needs the app credentials to reach Shopify (openVault({ shopify: { clientId, clientSecret } }))',
+    ]);
+  }
+  return { ...shopify, fetch: shopify.fetch ?? fetch, shop, signal: AbortSignal.timeout(policy.timeoutMs) };
+}
+
 /** Shopify's final refusals of a refresh token (or of the app's credentials). */
 function refusal(error: unknown): NeedsReauthReason | null {
   if (!(error instanceof OAuthResponseError) || error.status >= 500) return null;
   return error.error === 'invalid_grant' || error.error === 'invalid_client' ? error.error : null;
 }
 
-/** A short, value-free description of a failed refresh, stored in `lastRefreshError`. */
-function describeFailure(error: ShoptokenError): string {
+/** A short, value-free description of a failed grant, stored in `lastRefreshError`. */
+export function describeFailure(error: ShoptokenError): string {
   if (error instanceof OAuthResponseError) return `${error.error} (HTTP ${error.status})`;
   return 'status' in error ? `${error.code} (HTTP ${String(error.status)})` : error.code;
+}
+
+/**
+ * `row` holding a newly issued expiring pair (sealed), its lifetimes counted from `sentAt` (when the
+ * request left, so the stored expiry is never late), the refresh state reset, and
+ * `previousRefreshToken` (sealed) kept for lost-answer recovery.
+ */
+export function rowWithPair(
+  ctx: Pick<RefresherContext, 'ring' | 'now'>,
+  row: TokenRow,
+  pair: ExpiringOfflineTokenResponse,
+  sentAt: number,
+  previousRefreshToken: string | null,
+): TokenRow {
+  const seal = (value: string, field: TokenField) => ctx.ring.seal(value, offlineAad(row.shop, field));
+  return {
+    ...row,
+    accessToken: seal(pair.accessToken, 'access_token'),
+    refreshToken: seal(pair.refreshToken, 'refresh_token'),
+    previousRefreshToken,
+    scopes: formatScopes(pair.scopes),
+    expiresAt: sentAt + pair.expiresIn * 1000,
+    refreshTokenExpiresAt: sentAt + pair.refreshTokenExpiresIn * 1000,
+    updatedAt: ctx.now(),
+    status: 'active',
+    refreshFailures: 0,
+    lastRefreshError: null,
+  };
 }
 
 /** Refreshes offline tokens for one vault. */
@@ -158,21 +204,7 @@ export class Refresher {
 
   /** The row after a successful refresh: the new pair, and the token just used kept as previous. */
   #nextRow(row: TokenRow, used: string, pair: ExpiringOfflineTokenResponse, sentAt: number): TokenRow {
-    const seal = (value: string, field: TokenField) => this.#ctx.ring.seal(value, offlineAad(row.shop, field));
-    return {
-      ...row,
-      accessToken: seal(pair.accessToken, 'access_token'),
-      refreshToken: seal(pair.refreshToken, 'refresh_token'),
-      previousRefreshToken: used,
-      scopes: formatScopes(pair.scopes),
-      // Lifetimes count from when the request left, so the stored expiry is never late.
-      expiresAt: sentAt + pair.expiresIn * 1000,
-      refreshTokenExpiresAt: sentAt + pair.refreshTokenExpiresIn * 1000,
-      updatedAt: this.#ctx.now(),
-      status: 'active',
-      refreshFailures: 0,
-      lastRefreshError: null,
-    };
+    return rowWithPair(this.#ctx, row, pair, sentAt, used);
   }
 
   /** Marks the shop `needs_reauth` unless the row changed; emits the event when this call marked it. */
@@ -206,20 +238,12 @@ export class Refresher {
     );
   }
 
-  /** Full jitter: a random wait up to `base · 2^n`, capped. */
   #backoff(n: number): number {
-    const { baseDelayMs, maxDelayMs, random } = this.#ctx.policy;
-    return Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** n));
+    return backoffDelay(this.#ctx.policy, n);
   }
 
-  #endpoint(shop: string) {
-    const { shopify, policy } = this.#ctx;
-    if (!shopify) {
-      throw new ConfigError([
-        'shopify: the vault needs the app credentials to refresh expiring offline tokens (openVault({ shopify: { clientId, clientSecret } }))',
-      ]);
-    }
-    return { ...shopify, fetch: shopify.fetch ?? fetch, shop, signal: AbortSignal.timeout(policy.timeoutMs) };
+  #endpoint(shop: string): TokenEndpoint {
+    return tokenEndpoint(this.#ctx, shop);
   }
 
   #openAccess(row: TokenRow): string {

@@ -7,6 +7,13 @@ import type { AssociatedUser } from '../protocol/tokens.ts';
 
 export type TokenKind = 'offline' | 'online';
 
+/**
+ * How a shop's offline token is obtained: `authorization_code` (install or token exchange; expiring
+ * or not), `client_credentials` (a 24 h token for a store of the app's own organization, renewed by
+ * repeating the grant), or `custom` (a custom app's static token, imported).
+ */
+export type TokenGrant = 'authorization_code' | 'client_credentials' | 'custom';
+
 /** What the install flow hands the vault after an offline code exchange. */
 export interface OfflineTokenInput {
   shop: string;
@@ -56,6 +63,8 @@ export interface OfflineToken extends TokenMetadata {
   accessToken: string;
   /** True for an expiring offline token (it has a refresh token, which the vault keeps to itself). */
   expiring: boolean;
+  /** How the token is obtained (see {@link TokenGrant}). */
+  grant: TokenGrant;
   /** When the install completed (`afterAuth` succeeded); `null` while it has not. Kept across re-mints. */
   installedAt: Date | null;
 }

@@ -7,17 +7,21 @@
 import { timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../errors.ts';
 import { formatScopes, parseScopes } from '../protocol/scopes.ts';
-import { isShopDomain } from '../protocol/shop.ts';
+import { checkBaseUrlTemplate, DEFAULT_SHOPIFY_BASE_URL, isShopDomain } from '../protocol/shop.ts';
 import type { AssociatedUser } from '../protocol/tokens.ts';
 import type { TokenRow, TokenStorage } from '../storage/types.ts';
+import { ClientCredentials, credentialsDue } from './client-credentials.ts';
+import { verifyCustomToken } from './custom-token.ts';
 import { type NeedsReauthReason, VaultEmitter, type VaultEvents, type VaultListener } from './events.ts';
 import { createKeeper, type Keeper, type KeeperOptions } from './keeper.ts';
 import { type Key, KeyRing, type TokenField, tokenAad } from './keyring.ts';
+import { type MigrationPlanEntry, type MigrationResult, Migrator, migrationState } from './migrator.ts';
 import {
   checkRefreshOptions,
   checkShopifyOptions,
   isDuration,
   type RefreshOptions,
+  type ShopifyClient,
   type ShopifyClientOptions,
 } from './refresh-options.ts';
 import { isFresh, needsReauthError, Refresher } from './refresher.ts';
@@ -27,6 +31,7 @@ import type {
   OfflineTokenInput,
   OnlineToken,
   OnlineTokenInput,
+  TokenGrant,
   TokenKind,
   TokenMetadata,
   TokenVault,
@@ -48,6 +53,14 @@ export interface VaultOptions {
   cache?: TokenCacheOptions;
 }
 
+/** Where {@link Vault.importCustomToken} checks a token; the vault's `shopify` option by default. */
+export interface ImportCustomTokenOptions {
+  /** Base-URL template of the shop's admin host; the `shopify.baseUrl` option, else `https://{shop}`. */
+  shopifyBaseUrl?: string;
+  /** The fetch for the check; the `shopify.fetch` option, else the global fetch. */
+  fetch?: typeof fetch;
+}
+
 /** Options of one {@link Vault.token} call. */
 export interface TokenOptions {
   /** The token must stay valid this many ms; the vault's `refresh.marginMs` (5 minutes) by default. */
@@ -59,6 +72,7 @@ const STORAGE_METHODS: readonly (keyof TokenStorage)[] = [
   'put',
   'list',
   'swapOffline',
+  'swapOfflineAccess',
   'markInstalled',
   'dueOffline',
   'close',
@@ -103,7 +117,12 @@ function withAccessToken<T extends object>(target: T, accessToken: string): T & 
 function offlineToken(row: TokenRow, accessToken: string): OfflineToken {
   const metadata = rowMetadata(row) as TokenMetadata & { kind: 'offline'; userId: null };
   return withAccessToken(
-    { ...metadata, expiring: row.refreshToken !== null, installedAt: time(row.installedAt) },
+    {
+      ...metadata,
+      expiring: row.refreshToken !== null,
+      grant: row.grant ?? 'authorization_code',
+      installedAt: time(row.installedAt),
+    },
     accessToken,
   );
 }
@@ -142,6 +161,10 @@ export class Vault implements TokenVault {
   readonly #marginMs: number;
   readonly #events = new VaultEmitter();
   readonly #refresher: Refresher;
+  readonly #migrator: Migrator;
+  readonly #credentials: ClientCredentials;
+  readonly #shopify: ShopifyClient | null;
+  readonly #timeoutMs: number;
   readonly #cache: TokenCache;
 
   /** Checks the options and reports every problem at once (ConfigError). */
@@ -170,7 +193,12 @@ export class Vault implements TokenVault {
     this.#ring = ring;
     this.#now = options.now ?? Date.now;
     this.#marginMs = policy.marginMs;
-    this.#refresher = new Refresher({ storage, ring, now: this.#now, shopify, policy, events: this.#events });
+    const context = { storage, ring, now: this.#now, shopify, policy, events: this.#events };
+    this.#refresher = new Refresher(context);
+    this.#migrator = new Migrator(context);
+    this.#credentials = new ClientCredentials(context);
+    this.#shopify = shopify;
+    this.#timeoutMs = policy.timeoutMs;
     this.#cache = new TokenCache(options.cache);
   }
 
@@ -181,7 +209,8 @@ export class Vault implements TokenVault {
    * a compare-and-set; transient faults retried with backoff). Throws a ShoptokenError with code
    * `ERR_NEEDS_REAUTH` when the shop has no token or Shopify refused its refresh token for good
    * (then `needs_reauth` is emitted once), and the last retryable error when Shopify stayed
-   * unreachable (the shop is not marked). Never returns the refresh token.
+   * unreachable (the shop is not marked). A migration to an expiring token that was started and not
+   * finished (see {@link Vault.migrateToExpiring}) is finished first. Never returns the refresh token.
    *
    * @example
    * const { accessToken } = await vault.token('cool-shop.myshopify.com');
@@ -195,8 +224,18 @@ export class Vault implements TokenVault {
     if (cached) return cached;
     const row = await this.#storage.get(shop, 'offline', '');
     if (!row) throw needsReauthError(shop, 'no offline token is stored');
+    if (migrationState(row) === 'started' && this.#shopify) {
+      // An exchange was sent and its answer not stored: Shopify may have revoked the stored token
+      // already, so finish the migration (the same exchange answers the same pair) and use its pair.
+      if ((await this.#migrator.migrate(shop)).status !== 'failed') return this.token(shop, options);
+    }
     let token: OfflineToken;
-    if (isFresh(row, now, marginMs)) {
+    if (row.grant === 'client_credentials') {
+      const fresh = credentialsDue(row, now, marginMs)
+        ? await this.#credentials.renew(shop, marginMs)
+        : { row, accessToken: this.#open(row, 'access_token', row.accessToken) };
+      token = offlineToken(fresh.row, fresh.accessToken);
+    } else if (isFresh(row, now, marginMs)) {
       token = offlineToken(row, this.#open(row, 'access_token', row.accessToken));
     } else {
       const fresh = await this.#refresher.refresh(shop, marginMs);
@@ -258,6 +297,106 @@ export class Vault implements TokenVault {
    */
   keeper(options?: KeeperOptions): Keeper {
     return createKeeper({ storage: this.#storage, now: this.#now, token: (shop, o) => this.token(shop, o) }, options);
+  }
+
+  /**
+   * Registers `shop` as a store of the app's own organization: acquires a token with the
+   * client-credentials grant now and stores it (sealed) as the shop's offline token, replacing any
+   * other. From then on {@link Vault.token} renews it by repeating the grant once 80 % of its
+   * lifetime has passed or 5 minutes before expiry, whichever is earlier (one grant per shop at a
+   * time). Shopify's refusal (`invalid_client`: a store of another organization) throws a
+   * ShoptokenError (`ERR_OAUTH_RESPONSE`) saying so, and stores nothing. Needs the `shopify` option.
+   *
+   * @example
+   * await vault.useClientCredentials('own-store.myshopify.com');
+   * const { accessToken } = await vault.token('own-store.myshopify.com');
+   */
+  async useClientCredentials(shop: string): Promise<OfflineToken> {
+    checkShop(shop);
+    this.#cache.delete(shop);
+    const fresh = await this.#credentials.acquire(shop);
+    this.#cache.delete(shop);
+    return offlineToken(fresh.row, fresh.accessToken);
+  }
+
+  /**
+   * Stores a custom app's static token for `shop` after checking it with the Admin API
+   * (`currentAppInstallation { accessScopes { handle } }`, through the `shopify` option's base URL
+   * and fetch, else `https://{shop}` and the global fetch); the granted scopes come from that
+   * answer. The row's grant is `custom`: {@link Vault.token} returns it as it is, and it is never
+   * migrated. A token Shopify does not accept throws a ShoptokenError `ERR_TOKEN_REJECTED` and
+   * nothing is stored; messages never hold the token.
+   *
+   * @example
+   * const token = await vault.importCustomToken('cool-shop.myshopify.com', tokenFromStdin);
+   * console.log(token.scopes);
+   */
+  async importCustomToken(
+    shop: string,
+    accessToken: string,
+    options?: ImportCustomTokenOptions,
+  ): Promise<OfflineToken> {
+    checkShop(shop);
+    const usable = isNonEmptyString(accessToken) && accessToken.length <= 512 && !/\s/.test(accessToken);
+    const baseUrl = options?.shopifyBaseUrl ?? this.#shopify?.baseUrl ?? DEFAULT_SHOPIFY_BASE_URL;
+    const baseUrlProblem = typeof baseUrl === 'string' ? checkBaseUrlTemplate(baseUrl) : 'must be a string';
+    check('custom token import', [
+      ...(usable ? [] : ['the token must be a non-empty string without whitespace, at most 512 characters']),
+      ...(baseUrlProblem ? [`shopifyBaseUrl ${baseUrlProblem}`] : []),
+    ]);
+    const scopes = await verifyCustomToken({
+      shop,
+      accessToken,
+      baseUrl,
+      fetch: options?.fetch ?? this.#shopify?.fetch ?? fetch,
+      timeoutMs: this.#timeoutMs,
+    });
+    this.#cache.delete(shop);
+    const row = await this.#write('offline', '', {
+      shop,
+      accessToken,
+      refreshToken: null,
+      user: null,
+      scopes,
+      associatedUserScopes: null,
+      expiresAt: null,
+      refreshTokenExpiresAt: null,
+      grant: 'custom',
+    });
+    return offlineToken(row, accessToken);
+  }
+
+  /**
+   * Migrates the shop's non-expiring offline token to an expiring pair with Shopify's token
+   * exchange (irreversible at Shopify). An intent is stored on the row before the call and cleared
+   * when the new pair is stored (compare-and-set on the old token); if the answer is lost or the
+   * process dies in between, calling again sends the same exchange, which Shopify answers with the
+   * same pair for 7 days. `failed` (with a value-free reason, e.g. `invalid_subject_token (HTTP 400)`
+   * for an uninstalled shop) leaves the row as it was. Needs the `shopify` option.
+   *
+   * @example
+   * const { status, reason } = await vault.migrateToExpiring('cool-shop.myshopify.com');
+   */
+  async migrateToExpiring(shop: string): Promise<MigrationResult> {
+    checkShop(shop);
+    this.#cache.delete(shop);
+    try {
+      return await this.#migrator.migrate(shop);
+    } finally {
+      this.#cache.delete(shop);
+    }
+  }
+
+  /**
+   * Every stored offline token and where it stands in the migration to expiring tokens
+   * (`non_expiring`, `started`: an exchange was sent and its pair not stored yet, `expiring`).
+   * Reads metadata only.
+   *
+   * @example
+   * const toMigrate = (await vault.migrationPlan()).filter((entry) => entry.state !== 'expiring');
+   */
+  migrationPlan(): Promise<MigrationPlanEntry[]> {
+    return this.#migrator.plan();
   }
 
   async saveOffline(input: OfflineTokenInput): Promise<OfflineToken> {
@@ -360,6 +499,7 @@ export class Vault implements TokenVault {
       associatedUserScopes: readonly string[] | null;
       expiresAt: number | null;
       refreshTokenExpiresAt: number | null;
+      grant?: TokenGrant;
     },
   ): Promise<TokenRow> {
     const { shop } = fields;
@@ -387,6 +527,10 @@ export class Vault implements TokenVault {
       status: 'active',
       refreshFailures: 0,
       lastRefreshError: null,
+      // A token from the auth flow replaces the one a migration was started with.
+      migrationStartedAt: null,
+      grant: fields.grant ?? 'authorization_code',
+      issuedAt: null,
     };
     await this.#storage.put(row);
     return row;

@@ -38,6 +38,9 @@ function offline(overrides: Partial<TokenRow> = {}): TokenRow {
     createdAt: 1000,
     updatedAt: 1000,
     installedAt: null,
+    migrationStartedAt: null,
+    grant: 'authorization_code',
+    issuedAt: null,
     status: 'active',
     refreshFailures: 0,
     lastRefreshError: null,
@@ -133,6 +136,72 @@ for (const [name, open] of backends) {
       assert.deepEqual(results.toSorted(), [false, true]);
       const winner = results[0] ? 2 : 3;
       assert.deepEqual(await storage.get(SHOP, 'offline', ''), refreshed(first, winner));
+      await storage.close();
+    });
+
+    it('round-trips the grant and issue time; a row put without them reads back with the defaults', async () => {
+      const storage = open();
+      const credentials = offline({
+        refreshToken: null,
+        refreshTokenExpiresAt: null,
+        grant: 'client_credentials',
+        issuedAt: 900,
+      });
+      await storage.put(credentials);
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), credentials);
+      const { grant: _, issuedAt: __, ...without } = offline();
+      await storage.put(without);
+      const read = await storage.get(SHOP, 'offline', '');
+      assert.equal(read?.grant, 'authorization_code');
+      assert.equal(read?.issuedAt, null);
+      // A compare-and-set writes them too.
+      const renewed = { ...credentials, accessToken: 'v1.k1.sealed-access-9', issuedAt: 2000 };
+      assert.equal(await storage.swapOfflineAccess(SHOP, { accessToken: read!.accessToken }, renewed), true);
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), renewed);
+      await storage.close();
+    });
+
+    it('round-trips the migration intent; a row put without it reads back with null', async () => {
+      const storage = open();
+      const withIntent = offline({
+        refreshToken: null,
+        expiresAt: null,
+        refreshTokenExpiresAt: null,
+        migrationStartedAt: 7,
+      });
+      await storage.put(withIntent);
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), withIntent);
+      const { migrationStartedAt: _, ...without } = offline();
+      await storage.put(without);
+      assert.equal((await storage.get(SHOP, 'offline', ''))?.migrationStartedAt, null);
+      await storage.close();
+    });
+
+    it('swapOfflineAccess writes when the stored access token is the one expected, else changes nothing', async () => {
+      const storage = open();
+      const legacy = offline({ refreshToken: null, expiresAt: null, refreshTokenExpiresAt: null, installedAt: 1500 });
+      await storage.put(legacy);
+      const intent = { ...legacy, migrationStartedAt: 2000, updatedAt: 2000 };
+      assert.equal(await storage.swapOfflineAccess(SHOP, { accessToken: legacy.accessToken }, intent), true);
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), intent);
+      const migrated = { ...refreshed(legacy, 2), migrationStartedAt: null };
+      // A stale snapshot's createdAt and installedAt must not leak into the row.
+      assert.equal(
+        await storage.swapOfflineAccess(
+          SHOP,
+          { accessToken: legacy.accessToken },
+          { ...migrated, createdAt: 9, installedAt: null },
+        ),
+        true,
+      );
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), migrated);
+      // A second writer holding the old version loses.
+      assert.equal(await storage.swapOfflineAccess(SHOP, { accessToken: legacy.accessToken }, intent), false);
+      assert.equal(await storage.swapOfflineAccess('other.myshopify.com', { accessToken: 'x' }, intent), false);
+      await storage.put(online());
+      assert.equal(await storage.swapOfflineAccess(SHOP, { accessToken: online().accessToken }, intent), false);
+      assert.deepEqual(await storage.get(SHOP, 'offline', ''), migrated);
+      assert.deepEqual(await storage.get(SHOP, 'online', '42'), online());
       await storage.close();
     });
 
