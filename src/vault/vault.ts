@@ -5,6 +5,7 @@
  */
 
 import { timingSafeEqual } from 'node:crypto';
+import { type AdminFactory, type AdminOptions, createAdmin, type TokenAwareAdminClient } from '../admin/admin.ts';
 import { ConfigError } from '../errors.ts';
 import { formatScopes, parseScopes } from '../protocol/scopes.ts';
 import { checkBaseUrlTemplate, DEFAULT_SHOPIFY_BASE_URL, isShopDomain } from '../protocol/shop.ts';
@@ -51,6 +52,8 @@ export interface VaultOptions {
   refresh?: RefreshOptions;
   /** The in-process cache of decrypted offline tokens behind {@link Vault.token}; `{ maxEntries: 0 }` turns it off. */
   cache?: TokenCacheOptions;
+  /** Options of the Admin API clients {@link Vault.admin} hands out (base URL and clock default to the vault's). */
+  admin?: AdminOptions;
 }
 
 /** Where {@link Vault.importCustomToken} checks a token; the vault's `shopify` option by default. */
@@ -166,6 +169,8 @@ export class Vault implements TokenVault {
   readonly #shopify: ShopifyClient | null;
   readonly #timeoutMs: number;
   readonly #cache: TokenCache;
+  readonly #adminOptions: AdminOptions;
+  #admin: AdminFactory | undefined;
 
   /** Checks the options and reports every problem at once (ConfigError). */
   constructor(options: VaultOptions) {
@@ -200,6 +205,7 @@ export class Vault implements TokenVault {
     this.#shopify = shopify;
     this.#timeoutMs = policy.timeoutMs;
     this.#cache = new TokenCache(options.cache);
+    this.#adminOptions = { shopifyBaseUrl: shopify?.baseUrl, now: this.#now, ...options.admin };
   }
 
   /**
@@ -283,6 +289,19 @@ export class Vault implements TokenVault {
     }
     this.#events.emit('needs_reauth', { shop, reason });
     return true;
+  }
+
+  /**
+   * An Admin GraphQL client that always carries a current token: the shop's (offline, refreshed as
+   * needed) or, with `userId`, that staff user's online token. On a 401 it refreshes and retries
+   * once, then marks the shop `needs_reauth`; it waits out `THROTTLED` (see `createAdmin`).
+   *
+   * @example
+   * const { data } = await vault.admin('cool-shop.myshopify.com').request('{ shop { name } }');
+   */
+  admin(shop: string, options?: { userId?: string }): TokenAwareAdminClient {
+    this.#admin ??= createAdmin(this, this.#adminOptions);
+    return this.#admin(shop, options);
   }
 
   /**
