@@ -6,7 +6,12 @@
  * Why a shop needs to be authorized again. `admin_unauthorized`: the Admin API answered 401 to the
  * shop's offline token even after a refresh (see `Vault.markNeedsReauth`).
  */
-export type NeedsReauthReason = 'invalid_grant' | 'invalid_client' | 'refresh_token_expired' | 'admin_unauthorized';
+export type NeedsReauthReason =
+  | 'invalid_grant'
+  | 'invalid_client'
+  | 'refresh_token_expired'
+  | 'admin_unauthorized'
+  | 'migration_failed';
 
 /** Emitted once when a shop's offline token can no longer be refreshed (the merchant must open the app again). */
 export interface NeedsReauthEvent {

@@ -230,10 +230,15 @@ export class Vault implements TokenVault {
     if (cached) return cached;
     const row = await this.#storage.get(shop, 'offline', '');
     if (!row) throw needsReauthError(shop, 'no offline token is stored');
+    if (row.status === 'needs_reauth') throw needsReauthError(shop, 'Shopify refused its token for good');
     if (migrationState(row) === 'started' && this.#shopify) {
       // An exchange was sent and its answer not stored: Shopify may have revoked the stored token
       // already, so finish the migration (the same exchange answers the same pair) and use its pair.
-      if ((await this.#migrator.migrate(shop)).status !== 'failed') return this.token(shop, options);
+      const result = await this.#migrator.migrate(shop);
+      if (result.status !== 'failed') return this.token(shop, options);
+      // Refused now (uninstalled, or the 7-day window passed): the stored token may be revoked too.
+      await this.#markRow(row, 'migration_failed');
+      throw needsReauthError(shop, `a started migration to expiring tokens could not finish (${result.reason})`);
     }
     let token: OfflineToken;
     if (row.grant === 'client_credentials') {
@@ -268,9 +273,9 @@ export class Vault implements TokenVault {
    * Records that Shopify refuses the shop's offline access token `accessToken` for good (for
    * instance the Admin API answered 401 to it even after a refresh) and emits `needs_reauth` once.
    * Returns false and changes nothing when the stored token is no longer `accessToken` (a refresh
-   * or a new install replaced it) or the shop is already marked. An expiring row is marked with a
-   * compare-and-set; a non-expiring row is not rewritten (a whole-row write could undo a concurrent
-   * install), only the event is emitted.
+   * or a new install replaced it) or the shop is already marked. The row is marked with a
+   * compare-and-set, so a concurrent install is never undone; `vault.token` then refuses the shop
+   * (ERR_NEEDS_REAUTH) until a new install stores a token.
    *
    * @example
    * await vault.markNeedsReauth(shop, 'admin_unauthorized', token.accessToken);
@@ -283,12 +288,22 @@ export class Vault implements TokenVault {
     const stored = Buffer.from(this.#open(row, 'access_token', row.accessToken));
     const given = Buffer.from(String(accessToken));
     if (stored.length !== given.length || !timingSafeEqual(stored, given)) return false;
-    if (row.refreshToken !== null) {
-      const next = { ...row, status: 'needs_reauth' as const, lastRefreshError: reason, updatedAt: this.#now() };
-      if (!(await this.#storage.swapOffline(shop, { refreshToken: row.refreshToken }, next))) return false;
-    }
-    this.#events.emit('needs_reauth', { shop, reason });
-    return true;
+    return this.#markRow(row, reason);
+  }
+
+  /**
+   * Marks `row` `needs_reauth` with a compare-and-set on what it holds (its refresh token, else its
+   * sealed access token), so a newer token stored meanwhile is never marked; emits the event once.
+   */
+  async #markRow(row: TokenRow, reason: NeedsReauthReason): Promise<boolean> {
+    this.#cache.delete(row.shop);
+    const next = { ...row, status: 'needs_reauth' as const, lastRefreshError: reason, updatedAt: this.#now() };
+    const marked =
+      row.refreshToken !== null
+        ? await this.#storage.swapOffline(row.shop, { refreshToken: row.refreshToken }, next)
+        : await this.#storage.swapOfflineAccess(row.shop, { accessToken: row.accessToken }, next);
+    if (marked) this.#events.emit('needs_reauth', { shop: row.shop, reason });
+    return marked;
   }
 
   /**

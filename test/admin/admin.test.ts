@@ -98,7 +98,7 @@ describe('admin(shop): offline token', () => {
     assert.deepEqual(t.events, [{ shop: SHOP, reason: 'invalid_grant' }]);
   });
 
-  it('a revoked non-expiring token: read again, retried once, event; the row is not rewritten', async () => {
+  it('a revoked non-expiring token: read again, retried once, marked needs_reauth once, then never sent again', async () => {
     const t = setup();
     await installOffline(t, { expiring: false });
     const before = await t.storage.get(SHOP, 'offline', '');
@@ -107,7 +107,13 @@ describe('admin(shop): offline token', () => {
     assert.deepEqual(graphqlStatuses(t.emulator), [401, 401]);
     assert.equal(refreshGrants(t.emulator).length, 0);
     assert.deepEqual(t.events, [{ shop: SHOP, reason: 'admin_unauthorized' }]);
-    assert.deepEqual(await t.storage.get(SHOP, 'offline', ''), before);
+    const after = await t.storage.get(SHOP, 'offline', '');
+    assert.equal(after?.status, 'needs_reauth');
+    assert.equal(after?.accessToken, before?.accessToken, 'the token itself is left as it was');
+    // The dead token is not sent again: the vault refuses the shop until a new install.
+    await assert.rejects(t.admin(SHOP).request(SHOP_QUERY), isNeedsReauth);
+    assert.deepEqual(graphqlStatuses(t.emulator), [401, 401]);
+    assert.equal(t.events.length, 1, 'the event fires once');
   });
 
   it('a 5xx is thrown as a retryable error; nothing is refreshed or marked', async () => {
