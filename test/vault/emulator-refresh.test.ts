@@ -10,30 +10,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
-import { exchangeAuthorizationCode } from '../../src/protocol/tokens.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
 import type { NeedsReauthEvent } from '../../src/vault/events.ts';
 import type { Key } from '../../src/vault/keyring.ts';
 import { openVault, type Vault } from '../../src/vault/vault.ts';
+import {
+  APP,
+  inProcessFetch,
+  installInto,
+  ORIGIN,
+  adminStatus as shopAdminStatus,
+} from '../helpers/emulator-install.ts';
 
 const SHOP = 'cool-shop.myshopify.com';
-const APP = {
-  clientId: 'vault-test-client-id',
-  clientSecret: 'shpss_vault_test_secret_0123456789',
-  redirectUrls: ['https://app.example/auth/callback'],
-};
-const ORIGIN = 'http://emulator.test';
 const HOUR = 3_600_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'shoptoken-emulator-refresh-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function inProcessFetch(emulator: Emulator): typeof fetch {
-  return ((input: string | URL | Request, init?: RequestInit) =>
-    emulator.fetch(new Request(input, init))) as typeof fetch;
-}
 
 function openTestVault(
   emulator: Emulator,
@@ -64,49 +59,10 @@ function openTestVault(
 }
 
 /** Installs the app on `SHOP` (offline, expiring=1) through the emulator and stores the token. */
-async function install(emulator: Emulator, vault: Vault) {
-  const userId = emulator.shop(SHOP)?.users[0]?.id;
-  assert.ok(userId);
-  const form = new URLSearchParams({
-    client_id: APP.clientId,
-    scope: 'write_products',
-    redirect_uri: APP.redirectUrls[0]!,
-    state: 'state-nonce-123',
-    'grant_options[]': '',
-    user_id: userId,
-    action: 'install',
-  });
-  const consent = await emulator.fetch(
-    new Request(`${ORIGIN}/${SHOP}/admin/oauth/authorize`, { method: 'POST', body: form }),
-  );
-  assert.equal(consent.status, 302);
-  const code = new URL(consent.headers.get('location')!).searchParams.get('code')!;
-  const endpoint = { baseUrl: `${ORIGIN}/{shop}`, shop: SHOP, ...APP, fetch: inProcessFetch(emulator) };
-  const token = await exchangeAuthorizationCode(endpoint, { code, expiring: true });
-  assert.ok(token.kind === 'offline' && token.refreshToken && token.expiresIn && token.refreshTokenExpiresIn);
-  const now = emulator.clock.now();
-  return vault.saveOffline({
-    shop: SHOP,
-    accessToken: token.accessToken,
-    scopes: token.scopes,
-    expiresAt: new Date(now + token.expiresIn * 1000),
-    refreshToken: token.refreshToken,
-    refreshTokenExpiresAt: new Date(now + token.refreshTokenExpiresIn * 1000),
-  });
-}
+const install = (emulator: Emulator, vault: Vault) => installInto(emulator, vault, SHOP, { expiring: true });
 
-/** The HTTP status of an Admin API query made with `accessToken`. */
-async function adminStatus(emulator: Emulator, accessToken: string): Promise<number> {
-  const response = await emulator.fetch(
-    new Request(`${ORIGIN}/${SHOP}/admin/api/2026-07/graphql.json`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-shopify-access-token': accessToken },
-      body: JSON.stringify({ query: '{ shop { name } }' }),
-    }),
-  );
-  await response.arrayBuffer();
-  return response.status;
-}
+/** The HTTP status of an Admin API query made with `accessToken` on `SHOP`. */
+const adminStatus = (emulator: Emulator, accessToken: string) => shopAdminStatus(emulator, SHOP, accessToken);
 
 const refreshGrants = (emulator: Emulator) => emulator.grants().filter((grant) => grant.grantType === 'refresh_token');
 
