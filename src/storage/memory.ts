@@ -5,7 +5,8 @@
 
 import { ShoptokenError } from '../errors.ts';
 import type { TokenKind } from '../vault/types.ts';
-import type { TokenRow, TokenStorage } from './types.ts';
+import { credentialsRenewalAt } from './renewal.ts';
+import type { DueCursor, TokenRow, TokenStorage } from './types.ts';
 
 function rowKey(shop: string, kind: TokenKind, userId: string): string {
   return JSON.stringify([shop, kind, userId]);
@@ -40,6 +41,28 @@ function defaults(row: TokenRow): Pick<TokenRow, 'migrationStartedAt' | 'grant' 
     grant: row.grant ?? 'authorization_code',
     issuedAt: row.issuedAt ?? null,
   };
+}
+
+/** Rows with a time due by `before` and strictly after `after`, soonest first (ties by shop), at most `limit`. */
+function duePage(
+  rows: Iterable<TokenRow>,
+  at: (row: TokenRow) => number | null,
+  before: number,
+  limit: number,
+  after: DueCursor | undefined,
+): TokenRow[] {
+  return [...rows]
+    .filter((row) => {
+      const time = at(row);
+      return (
+        time !== null &&
+        time <= before &&
+        (after === undefined || time > after.at || (time === after.at && row.shop > after.shop))
+      );
+    })
+    .sort((a, b) => (at(a) ?? 0) - (at(b) ?? 0) || compare(a.shop, b.shop))
+    .slice(0, Math.max(0, limit))
+    .map((row) => ({ ...row }));
 }
 
 /**
@@ -102,22 +125,17 @@ export function createMemoryStorage(): TokenStorage {
       ensureOpen();
       const at = (row: TokenRow) =>
         options?.by === 'refreshTokenExpiresAt' ? row.refreshTokenExpiresAt : row.expiresAt;
-      const after = options?.after;
-      return [...rows.values()]
-        .filter((row) => {
-          const time = at(row);
-          return (
-            row.kind === 'offline' &&
-            row.refreshToken !== null &&
-            row.status === 'active' &&
-            time !== null &&
-            time <= before &&
-            (after === undefined || time > after.at || (time === after.at && row.shop > after.shop))
-          );
-        })
-        .sort((a, b) => (at(a) ?? 0) - (at(b) ?? 0) || compare(a.shop, b.shop))
-        .slice(0, Math.max(0, limit))
-        .map((row) => ({ ...row }));
+      const candidates = [...rows.values()].filter(
+        (row) => row.kind === 'offline' && row.refreshToken !== null && row.status === 'active',
+      );
+      return duePage(candidates, at, before, limit, options?.after);
+    },
+    async dueCredentials(before, limit, options) {
+      ensureOpen();
+      const candidates = [...rows.values()].filter(
+        (row) => row.kind === 'offline' && row.grant === 'client_credentials' && row.status === 'active',
+      );
+      return duePage(candidates, credentialsRenewalAt, before, limit, options?.after);
     },
     async close() {
       closed = true;

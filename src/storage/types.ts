@@ -116,5 +116,13 @@ export interface TokenStorage {
    * same order. Served by an index on (that time, shop): a page reads only the rows it returns.
    */
   dueOffline(before: number, limit: number, options?: DueOptions): Promise<TokenRow[]>;
+  /**
+   * Active client-credentials offline rows (`grant: 'client_credentials'`, with an expiry) whose
+   * renewal is due by `before`, soonest first (ties by shop), at most `limit`. The renewal time is
+   * {@link credentialsRenewalAt}: 80 % of the lifetime or 5 minutes before expiry, whichever is
+   * earlier. `after` resumes a scan as in {@link dueOffline}, on (renewal time, shop). Served by an
+   * index on (renewal time, shop): a page reads only the rows it returns.
+   */
+  dueCredentials(before: number, limit: number, options?: Pick<DueOptions, 'after'>): Promise<TokenRow[]>;
   close(): Promise<void>;
 }

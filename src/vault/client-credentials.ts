@@ -9,28 +9,12 @@
 import { OAuthResponseError, ShoptokenError } from '../errors.ts';
 import { type ClientCredentialsTokenResponse, requestClientCredentials } from '../protocol/client-credentials.ts';
 import { formatScopes } from '../protocol/scopes.ts';
+import { renewalTime } from '../storage/renewal.ts';
 import type { TokenRow } from '../storage/types.ts';
 import { type TokenField, tokenAad } from './keyring.ts';
 import { backoffDelay, type FreshToken, type RefresherContext, tokenEndpoint } from './refresher.ts';
 
-/** The share of a client-credentials token's lifetime after which it is renewed. */
-export const RENEW_AT_FRACTION = 0.8;
-/** A client-credentials token is renewed at the latest this long before it expires. */
-export const RENEW_BEFORE_MS = 5 * 60_000;
-
 const aad = (shop: string, field: TokenField): string => tokenAad({ shop, kind: 'offline', userId: '', field });
-
-/**
- * When a client-credentials token issued at `issuedAt` and expiring at `expiresAt` is due: after 80 %
- * of its lifetime, or `max(5 min, marginMs)` before expiry, whichever is earlier.
- *
- * @example
- * renewalTime(0, 86_399_000, 300_000) // 69_119_200: 80 % of 24 h comes before 5 min before expiry
- */
-export function renewalTime(issuedAt: number, expiresAt: number, marginMs: number): number {
-  const fraction = issuedAt + (expiresAt - issuedAt) * RENEW_AT_FRACTION;
-  return Math.min(fraction, expiresAt - Math.max(RENEW_BEFORE_MS, marginMs));
-}
 
 /** True when the row's client-credentials token must be renewed before use. */
 export function credentialsDue(row: TokenRow, now: number, marginMs: number): boolean {

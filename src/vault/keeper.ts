@@ -1,12 +1,14 @@
 /**
  * The background keeper: refreshes expiring offline tokens before the request path needs them, and
- * idle shops before their 90-day refresh token lapses. Each tick reads one page of due rows through
- * the storage's indexed scans (never the whole table), refreshes them through the vault's
- * single-flight refresh with bounded concurrency, and spaces the starts so a crowd of due shops is
- * spread over time. A failure is counted and retried on a later tick; it never stops the loop.
+ * idle shops before their 90-day refresh token lapses, and renews client-credentials tokens before
+ * their renewal time (80 % of the lifetime or 5 minutes before expiry). Each tick reads one page of
+ * due rows through the storage's indexed scans (never the whole table), renews them through the
+ * vault's single-flight `token()` with bounded concurrency, and spaces the starts so a crowd of due
+ * shops is spread over time. A failure is counted and retried on a later tick; it never stops the loop.
  */
 
 import { ConfigError, ShoptokenError } from '../errors.ts';
+import { credentialsRenewalAt } from '../storage/renewal.ts';
 import type { DueCursor, TokenRow, TokenStorage } from '../storage/types.ts';
 import { isDuration } from './refresh-options.ts';
 import type { OfflineToken } from './types.ts';
@@ -27,9 +29,11 @@ export interface KeeperOptions {
   /** Time between the end of one tick and the start of the next; 60000 by default. */
   intervalMs?: number;
   /**
-   * Access tokens still valid but expiring within this are renewed ahead; 600000 (10 minutes) by
-   * default, 0 to leave renewal to the request path. Tokens already expired are left to the request
-   * path (an idle shop is only refreshed for its refresh token, see `refreshTokenAheadMs`).
+   * Access tokens still valid but expiring within this are renewed ahead, and client-credentials
+   * tokens whose renewal time comes within this; 600000 (10 minutes) by default, 0 to leave renewal
+   * to the request path. Tokens already expired (client credentials: already past their renewal
+   * time) are left to the request path (an idle shop is only refreshed for its refresh token, see
+   * `refreshTokenAheadMs`).
    */
   aheadMs?: number;
   /** Shops whose refresh token lapses within this are refreshed even when idle; 7 days by default. */
@@ -135,6 +139,7 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
   const { storage } = target;
   let refreshCursor: DueCursor | undefined;
   let accessCursor: DueCursor | undefined;
+  let credentialsCursor: DueCursor | undefined;
   let running = false;
   /** Set by `stop()`: the current tick starts no more refreshes. */
   let stopping = false;
@@ -161,14 +166,17 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
     return Math.floor(settings.jitter ? base * (0.5 + settings.random()) : base);
   };
 
-  /** One page: shops whose refresh token lapses soon first, then access tokens expiring soon. */
+  /**
+   * One page: shops whose refresh token lapses soon first, then access tokens expiring soon, then
+   * client-credentials tokens whose renewal comes soon.
+   */
   async function duePage(at: number): Promise<TokenRow[]> {
     const refreshDue = await storage.dueOffline(at + settings.refreshTokenAheadMs, settings.batchSize, {
       by: 'refreshTokenExpiresAt',
       after: refreshCursor,
     });
     refreshCursor = nextCursor(refreshDue, settings.batchSize, (row) => row.refreshTokenExpiresAt);
-    const room = settings.batchSize - refreshDue.length;
+    let room = settings.batchSize - refreshDue.length;
     if (room === 0 || settings.aheadMs === 0) return refreshDue;
     // Only tokens still valid: an expired one belongs to an idle shop, refreshed on its next request.
     const floor = { at, shop: '' };
@@ -176,7 +184,14 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
     const accessDue = await storage.dueOffline(at + settings.aheadMs, room, { by: 'expiresAt', after: from });
     accessCursor = nextCursor(accessDue, room, (row) => row.expiresAt);
     const seen = new Set(refreshDue.map((row) => row.shop));
-    return [...refreshDue, ...accessDue.filter((row) => !seen.has(row.shop))];
+    const page = [...refreshDue, ...accessDue.filter((row) => !seen.has(row.shop))];
+    room -= accessDue.length;
+    if (room === 0) return page;
+    // Only renewals still ahead: one already due (a missed or failed renewal) is left to the request path.
+    const since = credentialsCursor && credentialsCursor.at >= at ? credentialsCursor : floor;
+    const credentialsDue = await storage.dueCredentials(at + settings.aheadMs, room, { after: since });
+    credentialsCursor = nextCursor(credentialsDue, room, credentialsRenewalAt);
+    return [...page, ...credentialsDue];
   }
 
   /** Refreshes one due row; never rejects. */

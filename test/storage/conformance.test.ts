@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
+import { credentialsRenewalAt } from '../../src/storage/renewal.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite.ts';
 import type { TokenRow, TokenStorage } from '../../src/storage/types.ts';
 
@@ -308,12 +309,97 @@ for (const [name, open] of backends) {
       await storage.close();
     });
 
+    it('dueCredentials lists active client-credentials rows whose renewal is due by `before`', async () => {
+      const storage = open();
+      const shop = (name: string) => `${name}.myshopify.com`;
+      const credentials = (name: string, overrides: Partial<TokenRow>) =>
+        offline({
+          shop: shop(name),
+          refreshToken: null,
+          refreshTokenExpiresAt: null,
+          grant: 'client_credentials',
+          ...overrides,
+        });
+      // Renewal at 80 % of the lifetime (80_000_000) comes before 5 minutes before expiry.
+      await storage.put(credentials('day', { issuedAt: 0, expiresAt: 100_000_000 }));
+      // A 1000 s lifetime: 5 minutes before expiry (700_000) comes before 80 % (800_000).
+      await storage.put(credentials('short', { issuedAt: 0, expiresAt: 1_000_000 }));
+      // No issue time: the lifetime counts from updatedAt (1000), so the renewal is at 701_000.
+      await storage.put(credentials('legacy', { issuedAt: null, updatedAt: 1000, expiresAt: 1_001_000 }));
+      await storage.put(credentials('broken', { issuedAt: 0, expiresAt: 1_000_000, status: 'needs_reauth' }));
+      await storage.put(credentials('no-expiry', { issuedAt: 0, expiresAt: null }));
+      await storage.put(offline({ shop: shop('code'), refreshToken: null, issuedAt: 0, expiresAt: 1_000_000 }));
+      await storage.put(offline({ shop: shop('expiring'), issuedAt: 0, expiresAt: 1_000_000 }));
+      await storage.put(online({ shop: shop('user'), grant: 'client_credentials', issuedAt: 0, expiresAt: 1_000_000 }));
+      const names = (rows: TokenRow[]) => rows.map((row) => row.shop.split('.')[0]);
+      assert.deepEqual(names(await storage.dueCredentials(1e12, 10)), ['short', 'legacy', 'day']);
+      assert.deepEqual(names(await storage.dueCredentials(80_000_000, 10)), ['short', 'legacy', 'day']);
+      assert.deepEqual(names(await storage.dueCredentials(79_999_999, 10)), ['short', 'legacy']);
+      assert.deepEqual(names(await storage.dueCredentials(700_999, 10)), ['short']);
+      assert.deepEqual(names(await storage.dueCredentials(699_999, 10)), []);
+      assert.deepEqual(names(await storage.dueCredentials(1e12, 2)), ['short', 'legacy']);
+      assert.deepEqual(names(await storage.dueCredentials(1e12, 0)), []);
+      const [row] = await storage.dueCredentials(700_000, 1);
+      assert.deepEqual(row, credentials('short', { issuedAt: 0, expiresAt: 1_000_000 }));
+      await storage.close();
+    });
+
+    it('dueCredentials pages resume strictly after a (renewal time, shop) cursor, fractions included', async () => {
+      const storage = open();
+      // a, b, c renew together; d at a fractional time (80 % of an odd lifetime); e later.
+      const lifetimes: Record<string, number> = {
+        a: 2_000_000,
+        b: 2_000_000,
+        c: 2_000_000,
+        d: 2_000_003,
+        e: 4_000_000,
+      };
+      for (const name of ['d', 'b', 'a', 'e', 'c']) {
+        await storage.put(
+          offline({
+            shop: `${name}.myshopify.com`,
+            refreshToken: null,
+            refreshTokenExpiresAt: null,
+            grant: 'client_credentials',
+            issuedAt: 0,
+            expiresAt: lifetimes[name]!,
+          }),
+        );
+      }
+      const seen: string[] = [];
+      let after: { at: number; shop: string } | undefined;
+      for (;;) {
+        const page = await storage.dueCredentials(2_000_000, 2, { after });
+        seen.push(...page.map((row) => row.shop[0]!));
+        const last = page.at(-1);
+        if (page.length < 2 || !last) break;
+        after = { at: credentialsRenewalAt(last)!, shop: last.shop };
+      }
+      assert.deepEqual(seen, ['a', 'b', 'c', 'd']);
+      // A cursor inside a tie skips only the shops before it; one at a fractional time skips that row.
+      const rest = await storage.dueCredentials(1e12, 10, { after: { at: 1_600_000, shop: 'a.myshopify.com' } });
+      assert.deepEqual(
+        rest.map((row) => row.shop[0]),
+        ['b', 'c', 'd', 'e'],
+      );
+      const [d] = await storage.dueCredentials(1e12, 1, { after: { at: 1_600_000, shop: 'c.myshopify.com' } });
+      assert.ok(d);
+      assert.notEqual(credentialsRenewalAt(d), Math.trunc(credentialsRenewalAt(d)!));
+      const afterD = await storage.dueCredentials(1e12, 10, { after: { at: credentialsRenewalAt(d)!, shop: d.shop } });
+      assert.deepEqual(
+        afterD.map((row) => row.shop[0]),
+        ['e'],
+      );
+      await storage.close();
+    });
+
     it('refuses every call once closed', async () => {
       const storage = open();
       await storage.close();
       await assert.rejects(storage.swapOffline(SHOP, { refreshToken: 'x' }, offline()), { code: 'ERR_STORAGE' });
       await assert.rejects(storage.markInstalled(SHOP, 1), { code: 'ERR_STORAGE' });
       await assert.rejects(storage.dueOffline(1, 1), { code: 'ERR_STORAGE' });
+      await assert.rejects(storage.dueCredentials(1, 1), { code: 'ERR_STORAGE' });
     });
   });
 }

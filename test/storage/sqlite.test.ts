@@ -125,6 +125,24 @@ describe('openSqliteStorage', () => {
       );
       assert.ok(!plan.some((detail) => detail.includes('TEMP B-TREE')), plan.join('\n'));
     }
+    // The statement dueCredentials runs (src/storage/sqlite.ts DUE_CREDENTIALS), renewal time inlined.
+    const renewal = `MIN(COALESCE(issued_at, updated_at) + (expires_at - COALESCE(issued_at, updated_at)) * 0.8,
+  expires_at - 300000)`;
+    const plan = db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT shop FROM shoptoken_tokens
+         WHERE kind = 'offline' AND token_grant = 'client_credentials' AND status = 'active'
+           AND expires_at IS NOT NULL
+           AND ${renewal} >= ? AND (${renewal}, shop) > (?, ?) AND ${renewal} <= ?
+         ORDER BY ${renewal}, shop LIMIT ?`,
+      )
+      .all(0, 0, '', 1, 1)
+      .map((step) => String(step.detail));
+    assert.ok(
+      plan.some((detail) => detail.includes('SEARCH shoptoken_tokens USING INDEX shoptoken_tokens_due_credentials')),
+      plan.join('\n'),
+    );
+    assert.ok(!plan.some((detail) => detail.includes('TEMP B-TREE')), plan.join('\n'));
     db.close();
   });
 

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { TOKEN_EXCHANGE_GRANT } from '../../src/protocol/migration.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { renewalTime } from '../../src/vault/client-credentials.ts';
+import { renewalTime } from '../../src/storage/renewal.ts';
 import { openVault } from '../../src/vault/vault.ts';
 import { ADMIN_QUERY_OK, APP, adminStatus, inProcessFetch, ORIGIN } from '../helpers/emulator-install.ts';
 
