@@ -97,6 +97,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** 8 to 512 visible ASCII characters: a value that can travel in a header without being quoted back. */
+function isTokenString(value: unknown): value is string {
+  return typeof value === 'string' && /^[\x21-\x7e]{8,512}$/.test(value);
+}
+
 function positiveInt(value: unknown): number | null {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : null;
 }
@@ -135,7 +140,7 @@ export function parseTokenResponseBody(raw: string, body: unknown, status = 200)
   const bad = (what: string) => new UnexpectedResponseError(status, `token response ${what}`);
   if (!isRecord(body)) throw bad('is not a JSON object');
   const accessToken = body.access_token;
-  if (typeof accessToken !== 'string' || accessToken.length < 8 || accessToken.length > 512) {
+  if (!isTokenString(accessToken)) {
     throw bad('has no usable access_token');
   }
   if (typeof body.scope !== 'string') throw bad('has no scope');
@@ -169,7 +174,7 @@ export function parseTokenResponseBody(raw: string, body: unknown, status = 200)
     };
   }
   const refreshToken = body.refresh_token;
-  if (typeof refreshToken !== 'string' || refreshToken.length < 8 || refreshToken.length > 512) {
+  if (!isTokenString(refreshToken)) {
     throw bad('has an unusable refresh_token');
   }
   const expiresIn = positiveInt(body.expires_in);

@@ -371,11 +371,12 @@ export class Vault implements TokenVault {
     options?: ImportCustomTokenOptions,
   ): Promise<OfflineToken> {
     checkShop(shop);
-    const usable = isNonEmptyString(accessToken) && accessToken.length <= 512 && !/\s/.test(accessToken);
+    // Visible ASCII only: anything else could not be sent as a header, and the error saying so would quote it.
+    const usable = typeof accessToken === 'string' && /^[\x21-\x7e]{1,512}$/.test(accessToken);
     const baseUrl = options?.shopifyBaseUrl ?? this.#shopify?.baseUrl ?? DEFAULT_SHOPIFY_BASE_URL;
     const baseUrlProblem = typeof baseUrl === 'string' ? checkBaseUrlTemplate(baseUrl) : 'must be a string';
     check('custom token import', [
-      ...(usable ? [] : ['the token must be a non-empty string without whitespace, at most 512 characters']),
+      ...(usable ? [] : ['the token must be 1 to 512 visible ASCII characters']),
       ...(baseUrlProblem ? [`shopifyBaseUrl ${baseUrlProblem}`] : []),
     ]);
     const scopes = await verifyCustomToken({

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { createEmulator } from '../../src/emulator/index.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import { openVault } from '../../src/vault/vault.ts';
@@ -81,6 +82,12 @@ describe('vault.importCustomToken', () => {
     const { emulator, vault } = setup();
     await assert.rejects(vault.importCustomToken(SHOP, ''), TypeError);
     await assert.rejects(vault.importCustomToken(SHOP, 'has space'), TypeError);
+    // Control and non-ASCII characters cannot go into a header; the error about them would quote the token.
+    for (const bad of ['shpat_SEC\x00RET', 'shpat_SEC\x7fRET', 'shpat_SECRÉT']) {
+      const error = await vault.importCustomToken(SHOP, bad).catch((caught: unknown) => caught);
+      assert.ok(error instanceof TypeError);
+      assert.ok(!inspect(error).includes('SEC'), 'neither the message nor a cause holds the token');
+    }
     await assert.rejects(vault.importCustomToken('not a shop', 'shpca_x'), TypeError);
     assert.equal(graphqlRequests(emulator).length, 0);
   });
