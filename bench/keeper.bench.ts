@@ -63,6 +63,9 @@ async function seed(storage: TokenStorage, ring: KeyRing, count: number, now: nu
       status: 'active',
       refreshFailures: 0,
       lastRefreshError: null,
+      migrationStartedAt: null,
+      grant: 'authorization_code',
+      issuedAt: null,
     };
     await storage.put(row);
   }

@@ -37,9 +37,9 @@ function swapped(existing: TokenRow, next: TokenRow): TokenRow {
 /** The optional fields as SQLite stores them when absent, so both backends read back the same row. */
 function defaults(row: TokenRow): Pick<TokenRow, 'migrationStartedAt' | 'grant' | 'issuedAt'> {
   return {
-    migrationStartedAt: row.migrationStartedAt ?? null,
-    grant: row.grant ?? 'authorization_code',
-    issuedAt: row.issuedAt ?? null,
+    migrationStartedAt: row.migrationStartedAt,
+    grant: row.grant,
+    issuedAt: row.issuedAt,
   };
 }
 

@@ -208,9 +208,9 @@ function toSql(row: TokenRow): SQLInputValue[] {
     row.status,
     row.refreshFailures,
     row.lastRefreshError,
-    row.migrationStartedAt ?? null,
-    row.grant ?? 'authorization_code',
-    row.issuedAt ?? null,
+    row.migrationStartedAt,
+    row.grant,
+    row.issuedAt,
   ];
 }
 
@@ -226,9 +226,9 @@ function swapValues(row: TokenRow): SQLInputValue[] {
     row.status,
     row.refreshFailures,
     row.lastRefreshError,
-    row.migrationStartedAt ?? null,
-    row.grant ?? 'authorization_code',
-    row.issuedAt ?? null,
+    row.migrationStartedAt,
+    row.grant,
+    row.issuedAt,
   ];
 }
 

@@ -50,13 +50,12 @@ export interface TokenRow {
    * Offline only: when a migration to an expiring token was started (the intent record, written
    * before the irreversible exchange) and not yet stored; `null` otherwise. A row with an intent
    * still holds the non-expiring token the exchange was sent with, so a rerun repeats that exchange.
-   * Optional so rows built before migrations existed stay valid: absent means `null`.
    */
-  migrationStartedAt?: number | null;
-  /** Offline only: how the token is obtained; absent means `authorization_code`. */
-  grant?: TokenGrant;
-  /** When the access token was requested (client credentials: the renewal schedule counts from it); absent means `null`. */
-  issuedAt?: number | null;
+  migrationStartedAt: number | null;
+  /** Offline only: how the token is obtained (`authorization_code` for online rows too). */
+  grant: TokenGrant;
+  /** When the access token was requested (client credentials: the renewal schedule counts from it), or `null`. */
+  issuedAt: number | null;
 }
 
 /** The refresh token a compare-and-set expects to find: the sealed string exactly as it was read. */

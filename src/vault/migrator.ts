@@ -43,7 +43,7 @@ const PASSES = 3;
 export function migrationState(row: TokenRow): MigrationState {
   // Client-credentials tokens expire (24 h) and are renewed by repeating their grant.
   if (row.refreshToken !== null || row.grant === 'client_credentials') return 'expiring';
-  return (row.migrationStartedAt ?? null) === null ? 'non_expiring' : 'started';
+  return row.migrationStartedAt === null ? 'non_expiring' : 'started';
 }
 
 const aad = (shop: string, field: TokenField): string => tokenAad({ shop, kind: 'offline', userId: '', field });

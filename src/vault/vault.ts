@@ -123,7 +123,7 @@ function offlineToken(row: TokenRow, accessToken: string): OfflineToken {
     {
       ...metadata,
       expiring: row.refreshToken !== null,
-      grant: row.grant ?? 'authorization_code',
+      grant: row.grant,
       installedAt: time(row.installedAt),
     },
     accessToken,
