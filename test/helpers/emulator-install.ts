@@ -4,9 +4,11 @@
  */
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { Emulator } from '../../src/emulator/index.ts';
 import { exchangeAuthorizationCode } from '../../src/protocol/tokens.ts';
-import type { Vault } from '../../src/vault/vault.ts';
+import { createMemoryStorage } from '../../src/storage/memory.ts';
+import { openVault, type Vault, type VaultOptions } from '../../src/vault/vault.ts';
 
 export const ORIGIN = 'http://emulator.test';
 export const APP = {
@@ -22,6 +24,21 @@ export const ADMIN_QUERY_OK = 200;
 export function inProcessFetch(emulator: Emulator): typeof fetch {
   return ((input: string | URL | Request, init?: RequestInit) =>
     emulator.fetch(new Request(input, init))) as typeof fetch;
+}
+
+/**
+ * A vault that reaches the emulator in-process as the app {@link APP}, on the emulator's clock,
+ * with memory storage, a fresh key and retries that do not sleep; `overrides` replace any of these.
+ */
+export function openEmulatorVault(emulator: Emulator, overrides: Partial<VaultOptions> = {}): Vault {
+  return openVault({
+    storage: createMemoryStorage(),
+    keys: [{ id: 'k1', key: randomBytes(32) }],
+    now: emulator.clock.now,
+    shopify: { ...APP, baseUrl: `${ORIGIN}/{shop}`, fetch: inProcessFetch(emulator) },
+    refresh: { sleep: async () => {} },
+    ...overrides,
+  });
 }
 
 /** Installs the app offline on `shop` (non-expiring unless `expiring`) and returns the token response. */

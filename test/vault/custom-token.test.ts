@@ -5,20 +5,14 @@ import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { createEmulator } from '../../src/emulator/index.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { openVault } from '../../src/vault/vault.ts';
-import { APP, inProcessFetch, installOffline, ORIGIN } from '../helpers/emulator-install.ts';
+import { APP, installOffline, openEmulatorVault } from '../helpers/emulator-install.ts';
 
 const SHOP = 'cool-shop.myshopify.com';
 
 function setup() {
   const emulator = createEmulator({ apps: [APP] });
   const storage = createMemoryStorage();
-  const vault = openVault({
-    storage,
-    keys: [{ id: 'k1', key: randomBytes(32) }],
-    now: emulator.clock.now,
-    shopify: { ...APP, baseUrl: `${ORIGIN}/{shop}`, fetch: inProcessFetch(emulator) },
-  });
+  const vault = openEmulatorVault(emulator, { storage });
   return { emulator, vault, storage };
 }
 

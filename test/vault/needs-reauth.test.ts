@@ -3,30 +3,17 @@
  * until a new install stores a token; a started migration that Shopify refuses marks the shop.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createEmulator } from '../../src/emulator/index.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { openVault } from '../../src/vault/vault.ts';
-import { APP, inProcessFetch, installInto, ORIGIN } from '../helpers/emulator-install.ts';
+import { APP, installInto, openEmulatorVault } from '../helpers/emulator-install.ts';
 
 const SHOP = 'marked-shop.myshopify.com';
 
 function setup() {
   const emulator = createEmulator({ apps: [APP] });
   const storage = createMemoryStorage();
-  const vault = openVault({
-    storage,
-    keys: [{ id: 'k1', key: randomBytes(32) }],
-    now: emulator.clock.now,
-    shopify: {
-      clientId: APP.clientId,
-      clientSecret: APP.clientSecret,
-      baseUrl: `${ORIGIN}/{shop}`,
-      fetch: inProcessFetch(emulator),
-    },
-    refresh: { sleep: async () => {} },
-  });
+  const vault = openEmulatorVault(emulator, { storage });
   const events: string[] = [];
   vault.on('needs_reauth', ({ reason }) => events.push(reason));
   return { emulator, storage, vault, events };

@@ -1,23 +1,13 @@
 /** `vault.admin(shop)`: the Admin client the vault hands out, pointed by the vault's own settings. */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createEmulator } from '../../src/emulator/index.ts';
-import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { openVault } from '../../src/vault/vault.ts';
-import { APP, inProcessFetch, installInto, ORIGIN } from '../helpers/emulator-install.ts';
+import { APP, inProcessFetch, installInto, openEmulatorVault } from '../helpers/emulator-install.ts';
 
 describe('vault.admin', () => {
   it('queries the Admin API with a current token, refreshing an expired one first', async () => {
     const emulator = createEmulator({ apps: [APP] });
-    const fetch = inProcessFetch(emulator);
-    const vault = openVault({
-      storage: createMemoryStorage(),
-      keys: [{ id: 'k1', key: randomBytes(32) }],
-      now: () => emulator.clock.now(),
-      shopify: { clientId: APP.clientId, clientSecret: APP.clientSecret, baseUrl: `${ORIGIN}/{shop}`, fetch },
-      admin: { fetch },
-    });
+    const vault = openEmulatorVault(emulator, { admin: { fetch: inProcessFetch(emulator) } });
     const shop = 'vault-admin.myshopify.com';
     await installInto(emulator, vault, shop, { expiring: true });
 
