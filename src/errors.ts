@@ -18,7 +18,12 @@ export type ErrorCode =
   /** The shop's offline token cannot be refreshed (revoked, lapsed, or none stored): the merchant must open the app again. */
   | 'ERR_NEEDS_REAUTH'
   /** Shopify rejected a token handed to the vault (a custom app's token that fails verification); nothing was stored. */
-  | 'ERR_TOKEN_REJECTED';
+  | 'ERR_TOKEN_REJECTED'
+  /**
+   * Shopify refused the APP's credentials (`invalid_client`: a wrong, rotated or revoked client secret or id).
+   * No shop is at fault and none is marked; every shop fails until the credentials work again.
+   */
+  | 'ERR_APP_CREDENTIALS';
 
 /** Base class of every error shoptoken throws on purpose. */
 export class ShoptokenError extends Error {

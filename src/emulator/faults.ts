@@ -23,6 +23,18 @@ export interface FaultRule {
   times?: number;
   /** Answer this status (with a plausible body) instead of handling the request. */
   status?: number;
+  /**
+   * Token endpoint, with `status`: the OAuth `error` of the answer's body (`invalid_client`,
+   * `shop_not_permitted`, …) instead of the default `invalid_request`.
+   */
+  error?: string;
+  /** With `error`: the body's `error_description`. */
+  errorDescription?: string;
+  /**
+   * Handle the request (the grant takes effect), then leave these top-level fields out of its JSON
+   * answer — e.g. `['expires_in']` for the refresh answer shopify-app-js#3400 reports.
+   */
+  omitFields?: string[];
   /** Wait this long (a real timer) before the rest; keep it small in tests. */
   delayMs?: number;
   /** Drop the connection without an answer, without handling the request. */
@@ -44,6 +56,24 @@ export interface RequestTarget {
   endpoint: FaultEndpoint | 'logout' | 'other';
   shop: string | null;
   grantType: string | null;
+}
+
+/** `response` with the top-level `fields` left out of its JSON object body (other bodies unchanged). */
+export async function withoutFields(response: Response, fields: readonly string[]): Promise<Response> {
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new Response(text, { status: response.status, headers: response.headers });
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return new Response(text, { status: response.status, headers: response.headers });
+  }
+  const kept = Object.fromEntries(Object.entries(body).filter(([key]) => !fields.includes(key)));
+  const headers = new Headers(response.headers);
+  headers.delete('content-length');
+  return new Response(JSON.stringify(kept), { status: response.status, headers });
 }
 
 /** A rule that matched, with its id. */
@@ -80,12 +110,43 @@ function problemsOf(rule: FaultRule): string[] {
   for (const key of ['reset', 'commitThenDrop'] as const) {
     if (rule[key] !== undefined && typeof rule[key] !== 'boolean') problems.push(`${key} must be a boolean`);
   }
-  const outcomes = [rule.status !== undefined, rule.reset === true, rule.commitThenDrop === true].filter(Boolean);
-  if (outcomes.length > 1) problems.push('choose at most one of status, reset and commitThenDrop');
-  if (outcomes.length === 0 && delay === undefined) {
-    problems.push('a rule needs an effect: status, delayMs, reset or commitThenDrop');
+  for (const key of ['error', 'errorDescription'] as const) {
+    const value = rule[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || !/^[\x20-\x7e]{1,300}$/.test(value)) {
+      problems.push(`${key} must be 1 to 300 printable ASCII characters`);
+    } else if (rule.endpoint !== 'token' || rule.status === undefined || rule.status >= 500) {
+      problems.push(`${key} applies to a 4xx status of the token endpoint only`);
+    }
   }
-  const known = ['endpoint', 'grantType', 'shop', 'times', 'status', 'delayMs', 'reset', 'commitThenDrop'];
+  if (rule.errorDescription !== undefined && rule.error === undefined) problems.push('errorDescription needs error');
+  const omit = rule.omitFields;
+  if (omit !== undefined && (!Array.isArray(omit) || omit.length === 0 || !omit.every((f) => typeof f === 'string'))) {
+    problems.push('omitFields must be a non-empty array of field names');
+  }
+  const outcomes = [
+    rule.status !== undefined,
+    rule.reset === true,
+    rule.commitThenDrop === true,
+    omit !== undefined,
+  ].filter(Boolean);
+  if (outcomes.length > 1) problems.push('choose at most one of status, reset, commitThenDrop and omitFields');
+  if (outcomes.length === 0 && delay === undefined) {
+    problems.push('a rule needs an effect: status, delayMs, reset, commitThenDrop or omitFields');
+  }
+  const known = [
+    'endpoint',
+    'grantType',
+    'shop',
+    'times',
+    'status',
+    'error',
+    'errorDescription',
+    'omitFields',
+    'delayMs',
+    'reset',
+    'commitThenDrop',
+  ];
   for (const key of Object.keys(rule)) if (!known.includes(key)) problems.push(`unknown field ${key}`);
   return problems;
 }
@@ -124,13 +185,22 @@ export class FaultTable implements EmulatorFaults {
   }
 }
 
-/** A plausible answer with `status` from `endpoint`, in the shape that endpoint answers errors. */
-export function faultResponse(endpoint: RequestTarget['endpoint'], status: number): Response {
+/**
+ * A plausible answer with `status` from `endpoint`, in the shape that endpoint answers errors; a
+ * token-endpoint 4xx carries `oauth.error` (default `invalid_request`) and its description.
+ */
+export function faultResponse(
+  endpoint: RequestTarget['endpoint'],
+  status: number,
+  oauth: { error?: string | undefined; errorDescription?: string | undefined } = {},
+): Response {
   const reason = STATUS_CODES[status] ?? 'Error';
   const headers: Record<string, string> = status === 429 ? { 'retry-after': '1' } : {};
   if (endpoint === 'authorize') return errorPage(status, reason);
   if (endpoint === 'token' && status >= 400 && status < 500) {
-    return json({ error: 'invalid_request', error_description: reason }, status, headers);
+    const error = oauth.error ?? 'invalid_request';
+    const description = oauth.errorDescription ?? (oauth.error === undefined ? reason : undefined);
+    return json(description === undefined ? { error } : { error, error_description: description }, status, headers);
   }
   if (status === 401) {
     return json({ errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' }, 401);

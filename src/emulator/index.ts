@@ -16,7 +16,7 @@ import { accessScopesEndpoint, graphqlEndpoint, isApiVersion } from './admin.ts'
 import { authorizeGet, authorizePost, logout } from './authorize.ts';
 import { createClock } from './clock.ts';
 import { mountControls } from './control.ts';
-import { FaultTable, faultResponse } from './faults.ts';
+import { FaultTable, faultResponse, withoutFields } from './faults.ts';
 import { checkOptions } from './options.ts';
 import { classify, RequestLog } from './request-log.ts';
 import { EmulatorState } from './state.ts';
@@ -116,11 +116,15 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     if (fault?.delayMs) await sleep(fault.delayMs);
     let answer: Response | typeof DROPPED;
     if (fault?.reset) answer = DROPPED;
-    else if (fault?.status !== undefined) answer = faultResponse(target.endpoint, fault.status);
+    else if (fault?.status !== undefined) answer = faultResponse(target.endpoint, fault.status, fault);
     else {
       const response = await app.fetch(request);
       if (fault?.commitThenDrop) await response.arrayBuffer();
-      answer = fault?.commitThenDrop ? DROPPED : response;
+      answer = fault?.commitThenDrop
+        ? DROPPED
+        : fault?.omitFields
+          ? await withoutFields(response, fault.omitFields)
+          : response;
     }
     const status = answer === DROPPED ? 0 : answer.status;
     log.add({ at, method: request.method, path, ...target, status, fault: fault?.id ?? null });

@@ -7,9 +7,15 @@ import type { IssuedPair } from './expiring-grants.ts';
 import type { EmulatorState } from './state.ts';
 import { type GrantAnswer, oauthError, type TokenBody, text } from './token-body.ts';
 
-// UNCONFIRMED (reference §2.2, gap 7): Shopify's exact description for a dead refresh token. The
-// library fixture has `invalid_grant` alone; the wording here is a plausible one (nango.dev's).
-const INVALID_GRANT = oauthError('invalid_grant', 'Token has been expired or revoked.');
+/**
+ * Shopify's answer to a dead refresh token — rotated and its retry window over, revoked by an
+ * uninstall or a new grant, lapsed after 90 days, or unknown [OBS reference §3.2: a production log
+ * and several codebases' tests]. `invalid_grant` is not emulated: no capture of it from Shopify exists.
+ */
+export const DEAD_REFRESH_TOKEN: GrantAnswer = {
+  status: 401,
+  body: { error: 'invalid_request', error_description: 'This request requires an active refresh_token' },
+};
 
 /** Seconds from `now` to `at`, rounded up. */
 const secondsUntil = (at: number, now: number) => Math.max(0, Math.ceil((at - now) / 1000));
@@ -33,6 +39,6 @@ export function refreshGrant(state: EmulatorState, domain: string, clientId: str
   const refreshToken = text(body.refresh_token);
   if (!refreshToken) return oauthError('invalid_request', 'refresh_token is required');
   const pair = state.expiring.refresh(domain, clientId, refreshToken);
-  if (!pair) return INVALID_GRANT;
+  if (!pair) return DEAD_REFRESH_TOKEN;
   return { status: 200, body: pairBody(pair, state.now()) };
 }

@@ -131,7 +131,7 @@ export interface Emulator {
   requests(): RequestLogEntry[];
   /**
    * Retires every refresh token of the app on the shop, as a revoked grant: refresh then answers
-   * `invalid_grant`. Access tokens live until they expire. Throws a ConfigError for an invalid
+   * Shopify's dead-token `401 invalid_request`. Access tokens live until they expire. Throws a ConfigError for an invalid
    * shop or an unknown app.
    */
   revokeRefreshTokens(shop: string, clientId: string): void;

@@ -35,6 +35,12 @@ export {
   verifySignedQuery,
 } from './signed-query.ts';
 export {
+  classifyTokenFailure,
+  type TokenFailure,
+  type TokenFailureClass,
+  type TokenGrantType,
+} from './token-failure.ts';
+export {
   type AssociatedUser,
   authorizationCodeRequest,
   exchangeAuthorizationCode,

@@ -67,6 +67,11 @@ export interface OfflineToken extends TokenMetadata {
   grant: TokenGrant;
   /** When the install completed (`afterAuth` succeeded); `null` while it has not. Kept across re-mints. */
   installedAt: Date | null;
+  /**
+   * `needs_reauth` once Shopify refused the token (or its refresh token) for good: the merchant must
+   * open the app again, whose next `/auth` runs the offline leg and stores a fresh, `active` token.
+   */
+  status: 'active' | 'needs_reauth';
 }
 
 /** An online token as app code sees it. `accessToken` is non-enumerable, as on {@link OfflineToken}. */

@@ -125,6 +125,7 @@ function offlineToken(row: TokenRow, accessToken: string): OfflineToken {
       expiring: row.refreshToken !== null,
       grant: row.grant,
       installedAt: time(row.installedAt),
+      status: row.status,
     },
     accessToken,
   );

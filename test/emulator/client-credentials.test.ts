@@ -64,13 +64,16 @@ describe('client_credentials grant', () => {
     assert.equal((await graphql(emulator, first.access_token, '{ shop { name } }', { shop: ORG_SHOP })).status, 200);
   });
 
-  it('a shop of another organization is refused with invalid_client', async () => {
+  it('a shop of another organization is refused with shop_not_permitted', async () => {
     const { emulator } = setup({ shops: [{ domain: ORG_SHOP, organizationClientIds: ['another-app'] }] });
     await install(emulator); // installed on SHOP, but SHOP's organization did not create the app
     for (const shop of [SHOP, ORG_SHOP]) {
       const response = await grantRequest(emulator, shop);
       assert.equal(response.status, 400);
-      assert.deepEqual(await response.json(), INVALID_CLIENT);
+      assert.deepEqual(await response.json(), {
+        error: 'shop_not_permitted',
+        error_description: 'Client credentials cannot be performed on this shop.',
+      });
     }
   });
 

@@ -71,6 +71,38 @@ describe('faults: status, times, matching', () => {
     assert.equal(token.body.error, 'invalid_request');
   });
 
+  it('error: a token-endpoint refusal with the given OAuth body; nothing is handled', async () => {
+    const { emulator } = setup();
+    const pair = await installExpiring(emulator);
+    emulator.faults.add({ endpoint: 'token', status: 401, error: 'invalid_client', times: 2 });
+    emulator.faults.add({ endpoint: 'token', status: 400, error: 'shop_not_permitted', errorDescription: 'Nope.' });
+    assert.deepEqual(await refresh(emulator, pair.refresh_token), {
+      status: 401,
+      body: { error: 'invalid_client' },
+    });
+    assert.equal((await refresh(emulator, pair.refresh_token)).status, 401);
+    assert.deepEqual(await refresh(emulator, pair.refresh_token), {
+      status: 400,
+      body: { error: 'shop_not_permitted', error_description: 'Nope.' },
+    });
+    const ok = await refresh(emulator, pair.refresh_token);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.expires_in, 3600, 'the refusals did not use the token');
+  });
+
+  it('omitFields: the grant takes effect and its answer lacks the fields', async () => {
+    const { emulator } = setup();
+    const pair = await installExpiring(emulator);
+    emulator.faults.add({ endpoint: 'token', grantType: 'refresh_token', omitFields: ['expires_in'] });
+    const partial = await refresh(emulator, pair.refresh_token);
+    assert.equal(partial.status, 200);
+    assert.equal(partial.body.expires_in, undefined);
+    assert.equal(typeof partial.body.refresh_token_expires_in, 'number');
+    const retry = await refresh(emulator, pair.refresh_token);
+    assert.equal(retry.body.refresh_token, partial.body.refresh_token, 'the refresh was applied: a retry replays it');
+    assert.equal(typeof retry.body.expires_in, 'number');
+  });
+
   it('clear() removes every rule; a delay then handles normally', async () => {
     const { emulator } = setup();
     const pair = await installExpiring(emulator);
@@ -99,12 +131,21 @@ describe('faults: status, times, matching', () => {
           'grantType applies to the token endpoint only',
           'times must be a positive integer',
           'status must be an integer from 400 to 599',
-          'choose at most one of status, reset and commitThenDrop',
+          'choose at most one of status, reset, commitThenDrop and omitFields',
         ]);
         return true;
       },
     );
     assert.throws(() => emulator.faults.add({ endpoint: 'token' }), /needs an effect/);
+    assert.throws(
+      () => emulator.faults.add({ endpoint: 'graphql', status: 401, error: 'invalid_client' }),
+      /error applies to a 4xx status of the token endpoint only/,
+    );
+    assert.throws(
+      () => emulator.faults.add({ endpoint: 'token', status: 400, errorDescription: 'x' }),
+      /errorDescription needs error/,
+    );
+    assert.throws(() => emulator.faults.add({ endpoint: 'token', omitFields: [] }), /omitFields must be/);
     assert.throws(() => emulator.faults.add({ endpoint: 'webhooks' as 'token', status: 500 }), /endpoint must be/);
   });
 });
@@ -136,7 +177,7 @@ describe('faults: dropped connections in-process', () => {
     assert.equal(retry.status, 200);
     assert.equal(retry.body.expires_in, 3000, 'the pair issued ten minutes ago, not a new one');
     assert.equal((await refresh(emulator, String(retry.body.refresh_token))).status, 200);
-    assert.equal((await refresh(emulator, pair.refresh_token)).status, 400, 'replacement used: retired');
+    assert.equal((await refresh(emulator, pair.refresh_token)).status, 401, 'replacement used: retired');
     const dropped = emulator.requests().find((entry) => entry.fault === id);
     assert.equal(dropped?.status, 0);
   });
@@ -184,7 +225,7 @@ describe('faults over a real socket', () => {
     const next = await refreshOverSocket(retry.refresh_token);
     assert.equal(next.status, 200);
     await next.arrayBuffer();
-    assert.equal((await refreshOverSocket(pair.refresh_token)).status, 400);
+    assert.equal((await refreshOverSocket(pair.refresh_token)).status, 401);
   });
 
   it('POST and DELETE /_emulator/faults', async () => {

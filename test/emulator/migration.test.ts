@@ -104,7 +104,7 @@ describe('migration token exchange', () => {
     const pair = await migrated(emulator, old);
     await exchange(emulator, (await install(emulator)).code, { expiring: '1' });
     assert.deepEqual(await (await migrate(emulator, old)).json(), INVALID_SUBJECT);
-    assert.equal((await refresh(emulator, pair.refresh_token)).status, 400, 'the migrated grant is retired');
+    assert.equal((await refresh(emulator, pair.refresh_token)).status, 401, 'the migrated grant is retired');
   });
 
   it('an unknown subject, or the token of an uninstalled app, is invalid_subject_token', async () => {

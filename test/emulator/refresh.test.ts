@@ -16,7 +16,7 @@ import {
   tokenRequest,
 } from './helpers.ts';
 
-const INVALID_GRANT = { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' };
+const DEAD = { error: 'invalid_request', error_description: 'This request requires an active refresh_token' };
 const SHOP_QUERY = '{ shop { name } }';
 
 async function works(emulator: Parameters<typeof graphql>[0], token: string): Promise<boolean> {
@@ -106,15 +106,15 @@ describe('refresh_token grant: the previous refresh token', () => {
     assert.ok(await works(emulator, rotated.access_token));
   });
 
-  it('is retired once the replacement is used: invalid_grant', async () => {
+  it('is retired once the replacement is used: the dead-token answer', async () => {
     const { emulator } = setup();
     const first = await installExpiring(emulator);
     const second = (await refresh(emulator, first.refresh_token)).body as unknown as Pair;
     const third = await refresh(emulator, second.refresh_token);
     assert.equal(third.status, 200);
     const stale = await refresh(emulator, first.refresh_token);
-    assert.equal(stale.status, 400);
-    assert.deepEqual(stale.body, INVALID_GRANT);
+    assert.equal(stale.status, 401);
+    assert.deepEqual(stale.body, DEAD);
     // The replacement itself is now the previous token: still retryable, same pair.
     assert.equal((await refresh(emulator, second.refresh_token)).body.refresh_token, third.body.refresh_token);
   });
@@ -127,8 +127,8 @@ describe('refresh_token grant: the previous refresh token', () => {
     assert.equal((await refresh(emulator, first.refresh_token)).status, 200);
     advance(1);
     const late = await refresh(emulator, first.refresh_token);
-    assert.equal(late.status, 400);
-    assert.deepEqual(late.body, INVALID_GRANT);
+    assert.equal(late.status, 401);
+    assert.deepEqual(late.body, DEAD);
   });
 
   it('is never retryable past its own 90-day expiry', async () => {
@@ -139,11 +139,7 @@ describe('refresh_token grant: the previous refresh token', () => {
     advance(10 * DAY - 1);
     assert.equal((await refresh(emulator, first.refresh_token)).status, 200, 'day 90 minus 1 ms');
     advance(1);
-    assert.deepEqual(
-      (await refresh(emulator, first.refresh_token)).body,
-      INVALID_GRANT,
-      'day 90, within 30 days of use',
-    );
+    assert.deepEqual((await refresh(emulator, first.refresh_token)).body, DEAD, 'day 90, within 30 days of use');
   });
 });
 
@@ -153,7 +149,7 @@ describe('refresh_token grant: one active expiring grant per app and shop', () =
     const old = await installExpiring(emulator);
     advance(10 * 60_000);
     const fresh = await installExpiring(emulator);
-    assert.deepEqual((await refresh(emulator, old.refresh_token)).body, INVALID_GRANT);
+    assert.deepEqual((await refresh(emulator, old.refresh_token)).body, DEAD);
     assert.ok(await works(emulator, old.access_token));
     advance(50 * 60_000 - 1);
     assert.ok(await works(emulator, old.access_token));
@@ -167,21 +163,21 @@ describe('refresh_token grant: one active expiring grant per app and shop', () =
     const old = await installExpiring(emulator);
     await refresh(emulator, old.refresh_token);
     await installExpiring(emulator);
-    assert.deepEqual((await refresh(emulator, old.refresh_token)).body, INVALID_GRANT);
+    assert.deepEqual((await refresh(emulator, old.refresh_token)).body, DEAD);
   });
 });
 
 describe('refresh_token grant: rejections', () => {
-  it('unknown, lapsed (90 days) and other-shop refresh tokens are invalid_grant', async () => {
+  it('unknown, lapsed (90 days) and other-shop refresh tokens are the dead-token answer', async () => {
     const { emulator, advance } = setup();
-    assert.deepEqual((await refresh(emulator, 'shprt_00000000000000000000000000000000')).body, INVALID_GRANT);
+    assert.deepEqual((await refresh(emulator, 'shprt_00000000000000000000000000000000')).body, DEAD);
     const other = await installExpiring(emulator, 'other-shop.myshopify.com');
-    assert.deepEqual((await refresh(emulator, other.refresh_token)).body, INVALID_GRANT, 'sent to cool-shop');
+    assert.deepEqual((await refresh(emulator, other.refresh_token)).body, DEAD, 'sent to cool-shop');
     const pair = await installExpiring(emulator);
     advance(90 * DAY);
     const lapsed = await refresh(emulator, pair.refresh_token);
-    assert.equal(lapsed.status, 400);
-    assert.deepEqual(lapsed.body, INVALID_GRANT);
+    assert.equal(lapsed.status, 401);
+    assert.deepEqual(lapsed.body, DEAD);
   });
 
   it('a wrong client secret is invalid_client and does not use the token', async () => {
@@ -209,13 +205,13 @@ describe('refresh_token grant: rejections', () => {
 });
 
 describe('revocation', () => {
-  it('revokeRefreshTokens: refresh answers invalid_grant; access tokens live on', async () => {
+  it('revokeRefreshTokens: refresh answers the dead-token answer; access tokens live on', async () => {
     const { emulator } = setup();
     const pair = await installExpiring(emulator);
     const second = (await refresh(emulator, pair.refresh_token)).body as unknown as Pair;
     emulator.revokeRefreshTokens(SHOP, APP.clientId);
-    assert.deepEqual((await refresh(emulator, second.refresh_token)).body, INVALID_GRANT);
-    assert.deepEqual((await refresh(emulator, pair.refresh_token)).body, INVALID_GRANT);
+    assert.deepEqual((await refresh(emulator, second.refresh_token)).body, DEAD);
+    assert.deepEqual((await refresh(emulator, pair.refresh_token)).body, DEAD);
     assert.ok(await works(emulator, second.access_token));
     assert.throws(() => emulator.revokeRefreshTokens('not a shop', APP.clientId), /shop must be/);
     assert.throws(() => emulator.revokeRefreshTokens(SHOP, 'nobody'), /clientId must be/);
@@ -230,14 +226,14 @@ describe('revocation', () => {
     assert.equal((await refresh(emulator, pair.refresh_token)).status, 200, 'bad input changed nothing');
     const response = await control(emulator, 'revoke', { shop: SHOP, clientId: APP.clientId });
     assert.equal(response.status, 200);
-    assert.deepEqual((await refresh(emulator, pair.refresh_token)).body, INVALID_GRANT);
+    assert.deepEqual((await refresh(emulator, pair.refresh_token)).body, DEAD);
   });
 
   it('uninstall retires refresh tokens and access tokens', async () => {
     const { emulator } = setup();
     const pair = await installExpiring(emulator);
     emulator.uninstall(SHOP, APP.clientId);
-    assert.deepEqual((await refresh(emulator, pair.refresh_token)).body, INVALID_GRANT);
+    assert.deepEqual((await refresh(emulator, pair.refresh_token)).body, DEAD);
     assert.ok(!(await works(emulator, pair.access_token)));
   });
 });

@@ -90,12 +90,12 @@ describe('client credentials through the emulator', () => {
     assert.equal(grants(emulator).length, 2);
   });
 
-  it('a store of another organization: a clear error naming invalid_client, nothing stored', async () => {
+  it('a store of another organization: a clear error naming shop_not_permitted, nothing stored', async () => {
     const { emulator, vault } = setup();
     const other = 'other-org.myshopify.com';
     await assert.rejects(vault.useClientCredentials(other), (error: Error & { code?: string }) => {
       assert.equal(error.code, 'ERR_OAUTH_RESPONSE');
-      assert.match(error.message, /invalid_client/);
+      assert.match(error.message, /shop_not_permitted/);
       assert.match(error.message, /own organization/);
       assert.ok(!error.message.includes(APP.clientSecret));
       return true;
