@@ -12,8 +12,11 @@ import type { EmulatorUser } from './types.ts';
 export interface AuthorizeRequest {
   clientId: string;
   appName: string;
-  scope: string;
+  /** The raw `scope` parameter, `null` when it was absent. */
+  scope: string | null;
+  /** The scopes asked for: the parameter's, or the app's configured scopes when it was absent or empty. */
   scopes: string[];
+  scopesFromConfig: boolean;
   redirectUri: string;
   state: string;
   /** The raw `grant_options[]` value, `null` when it was absent. */
@@ -32,7 +35,7 @@ function userPicker(users: readonly EmulatorUser[], selected: string | undefined
 
 function hiddenInputs(req: AuthorizeRequest): SafeHtml {
   const field = (name: string, value: string) => html`<input type="hidden" name="${name}" value="${value}">`;
-  return html`${field('client_id', req.clientId)}${field('scope', req.scope)}${field('redirect_uri', req.redirectUri)}${field('state', req.state)}${req.grantOptions === null ? '' : field('grant_options[]', req.grantOptions)}`;
+  return html`${field('client_id', req.clientId)}${req.scope === null ? '' : field('scope', req.scope)}${field('redirect_uri', req.redirectUri)}${field('state', req.state)}${req.grantOptions === null ? '' : field('grant_options[]', req.grantOptions)}`;
 }
 
 const formAction = (shop: ShopState) => `/${shop.domain}/admin/oauth/authorize`;
@@ -48,7 +51,7 @@ export function consentPage(shop: ShopState, req: AuthorizeRequest, signedIn: st
 (<code>${shop.domain}</code>) with ${mode}.</p>
 <form method="post" action="${formAction(shop)}">
 ${userPicker(shop.users, signedIn)}
-<p>It asks for these access scopes:</p>
+<p>It asks for these access scopes${req.scopesFromConfig ? ' (from the app’s configuration)' : ''}:</p>
 <ul id="scopes">${req.scopes.map((scope) => html`<li><code>${scope}</code></li>`)}</ul>
 ${hiddenInputs(req)}
 <button type="submit" id="install" name="action" value="install">Install</button>
@@ -72,11 +75,16 @@ ${hiddenInputs(req)}
   );
 }
 
-/** Shown after Cancel: nothing was installed, no redirect. */
+/**
+ * Shown after Cancel: nothing was installed, no redirect; a link leads back to the app's origin
+ * (from the registered redirect URL the request carried).
+ */
 export function cancelledPage(req: AuthorizeRequest): Response {
+  const appOrigin = `${new URL(req.redirectUri).origin}/`;
   return page(
     200,
     'Installation cancelled',
-    html`<h1 id="cancelled">Installation cancelled</h1><p>${req.appName} was not installed.</p>`,
+    html`<h1 id="cancelled">Installation cancelled</h1><p>${req.appName} was not installed.</p>
+<p><a id="back-to-app" href="${appOrigin}">Back to ${req.appName}</a></p>`,
   );
 }

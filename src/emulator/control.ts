@@ -1,7 +1,8 @@
 /**
  * The emulator's own endpoints under `/_emulator/`: what happened (grants, requests, shops) and
- * test controls (clock, revocation, faults). POST bodies must be JSON (`Content-Type:
- * application/json`), which a cross-site form cannot send.
+ * test controls (clock, revocation, install and uninstall, faults). POST bodies must be JSON
+ * (`Content-Type: application/json`), which a cross-site form cannot send. Bad input answers 400
+ * `{"error", "problems": [every problem]}` and changes nothing.
  */
 
 import type { Context, Hono } from 'hono';
@@ -10,6 +11,7 @@ import { isShopDomain, normalizeShop } from '../protocol/shop.ts';
 import type { ClockOwnership, EmulatorClock } from './clock.ts';
 import type { FaultRule, FaultTable } from './faults.ts';
 import { json, mediaType, readBody } from './http.ts';
+import { checkInstall, type InstallInput, installApp, targetProblems, unknownFields } from './installations.ts';
 import type { RequestLog } from './request-log.ts';
 import type { EmulatorState } from './state.ts';
 import type { EmulatorShopView } from './types.ts';
@@ -40,6 +42,9 @@ async function jsonObject(c: Context): Promise<Record<string, unknown> | Respons
   return json({ error: 'The request body must be a JSON object' }, 400);
 }
 
+/** A 400 answer listing every problem of a control's input. */
+const invalid = (what: string, problems: readonly string[]) => json({ error: `invalid ${what}`, problems }, 400);
+
 /** `{"advanceSeconds": N}` or `{"setMs": N}` → `{"now": ms}`. */
 async function moveClock(c: Context, { clock }: Controls): Promise<Response> {
   const body = await jsonObject(c);
@@ -47,32 +52,61 @@ async function moveClock(c: Context, { clock }: Controls): Promise<Response> {
   if (clock.ownership === 'injected') {
     return json({ error: 'The emulator was given options.now: its caller owns time' }, 409);
   }
-  const keys = Object.keys(body);
   const { advanceSeconds, setMs } = body;
+  const problems = unknownFields(body, ['advanceSeconds', 'setMs']);
   if (
-    keys.length === 1 &&
-    typeof advanceSeconds === 'number' &&
-    Number.isFinite(advanceSeconds) &&
-    advanceSeconds >= 0
+    advanceSeconds !== undefined &&
+    !(typeof advanceSeconds === 'number' && Number.isFinite(advanceSeconds) && advanceSeconds >= 0)
   ) {
-    return json({ now: clock.advance(advanceSeconds * 1000) });
+    problems.push('advanceSeconds must be a number >= 0');
   }
-  if (keys.length === 1 && typeof setMs === 'number' && Number.isSafeInteger(setMs) && setMs >= 0) {
-    return json({ now: clock.set(setMs) });
+  if (setMs !== undefined && !(typeof setMs === 'number' && Number.isSafeInteger(setMs) && setMs >= 0)) {
+    problems.push('setMs must be an integer >= 0 (ms since epoch)');
   }
-  return json({ error: 'Send exactly one of advanceSeconds (a number >= 0) or setMs (ms since epoch)' }, 400);
+  if ((advanceSeconds === undefined) === (setMs === undefined))
+    problems.push('send exactly one of advanceSeconds and setMs');
+  if (problems.length > 0) return invalid('clock move', problems);
+  return json({
+    now: setMs === undefined ? clock.advance((advanceSeconds as number) * 1000) : clock.set(setMs as number),
+  });
+}
+
+/** `{"shop", "clientId"}` of a control that acts on one app's tokens on one shop. */
+function target(state: EmulatorState, body: Record<string, unknown>, what: string): [string, string] | Response {
+  const problems = [...targetProblems(state, body.shop, body.clientId), ...unknownFields(body, ['shop', 'clientId'])];
+  if (problems.length > 0) return invalid(what, problems);
+  return [normalizeShop(body.shop)!, body.clientId as string];
 }
 
 async function revoke(c: Context, { state }: Controls): Promise<Response> {
   const body = await jsonObject(c);
   if (body instanceof Response) return body;
-  const shop = typeof body.shop === 'string' ? normalizeShop(body.shop) : null;
-  const clientId = typeof body.clientId === 'string' && state.apps.has(body.clientId) ? body.clientId : null;
-  if (shop === null || clientId === null) {
-    return json({ error: 'Send {"shop": "{name}.myshopify.com", "clientId": "<a registered app>"}' }, 400);
-  }
+  const checked = target(state, body, 'revoke');
+  if (checked instanceof Response) return checked;
+  const [shop, clientId] = checked;
   state.expiring.revoke(shop, clientId);
   return json({ revoked: { shop, clientId } });
+}
+
+/** `{"shop", "clientId", "scopes"?}` → `{"installed": {shop, clientId, scopes}}` (the installation's scopes). */
+async function install(c: Context, { state }: Controls): Promise<Response> {
+  const body = await jsonObject(c);
+  if (body instanceof Response) return body;
+  const request = checkInstall(state, body as unknown as InstallInput);
+  const problems = [...(Array.isArray(request) ? request : []), ...unknownFields(body, ['shop', 'clientId', 'scopes'])];
+  if (problems.length > 0 || Array.isArray(request)) return invalid('install', problems);
+  const scopes = installApp(state, request);
+  return json({ installed: { shop: request.shop, clientId: request.clientId, scopes } });
+}
+
+async function uninstall(c: Context, { state }: Controls): Promise<Response> {
+  const body = await jsonObject(c);
+  if (body instanceof Response) return body;
+  const checked = target(state, body, 'uninstall');
+  if (checked instanceof Response) return checked;
+  const [shop, clientId] = checked;
+  state.uninstall(shop, clientId);
+  return json({ uninstalled: { shop, clientId } });
 }
 
 async function addFault(c: Context, { faults }: Controls): Promise<Response> {
@@ -81,7 +115,7 @@ async function addFault(c: Context, { faults }: Controls): Promise<Response> {
   try {
     return json({ id: faults.add(body as unknown as FaultRule) });
   } catch (error) {
-    if (error instanceof ConfigError) return json({ error: 'invalid fault rule', problems: error.problems }, 400);
+    if (error instanceof ConfigError) return invalid('fault rule', error.problems);
     throw error;
   }
 }
@@ -97,6 +131,8 @@ export function mountControls(app: Hono, controls: Controls): void {
   });
   app.post('/_emulator/clock', (c) => moveClock(c, controls));
   app.post('/_emulator/revoke', (c) => revoke(c, controls));
+  app.post('/_emulator/install', (c) => install(c, controls));
+  app.post('/_emulator/uninstall', (c) => uninstall(c, controls));
   app.post('/_emulator/faults', (c) => addFault(c, controls));
   app.delete('/_emulator/faults', () => {
     faults.clear();

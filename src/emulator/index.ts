@@ -5,6 +5,9 @@
  * `http://127.0.0.1:PORT/{shop}`. Tests drive its clock, faults and request log.
  */
 
+// First: on a Node too old for shoptoken this fails with one clear message (see node-guard.ts).
+import '../node-guard.ts';
+
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +20,7 @@ import { authorizeGet, authorizePost, logout } from './authorize.ts';
 import { createClock } from './clock.ts';
 import { mountControls } from './control.ts';
 import { FaultTable, faultResponse, withoutFields } from './faults.ts';
+import { checkInstall, checkTarget, installApp } from './installations.ts';
 import { checkOptions } from './options.ts';
 import { classify, RequestLog } from './request-log.ts';
 import { EmulatorState } from './state.ts';
@@ -69,17 +73,6 @@ function shopRoutes(app: Hono, state: EmulatorState): void {
   app.post('/:shop/admin/api/:version/graphql.json', (c) =>
     isApiVersion(c.req.param('version')) ? shopRoute(graphqlEndpoint)(c) : c.text('Not Found', 404),
   );
-}
-
-/** A canonical shop and a registered app, or a ConfigError naming what is wrong. */
-function checkTarget(state: EmulatorState, shop: string, clientId: string): string {
-  const canonical = normalizeShop(shop);
-  const problems = [
-    ...(canonical === null ? ['shop must be a {name}.myshopify.com domain'] : []),
-    ...(state.apps.has(clientId) ? [] : ['clientId must be the client id of a registered app']),
-  ];
-  if (problems.length > 0) throw new ConfigError(problems);
-  return canonical!;
 }
 
 /**
@@ -172,9 +165,13 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       const canonical = normalizeShop(domain);
       return canonical === null ? undefined : view(state, canonical);
     },
+    install(shop, clientId, scopes) {
+      const request = checkInstall(state, { shop, clientId, ...(scopes === undefined ? {} : { scopes }) });
+      if (Array.isArray(request)) throw new ConfigError(request);
+      installApp(state, request);
+    },
     uninstall(shop, clientId) {
-      const canonical = normalizeShop(shop);
-      if (canonical !== null) state.uninstall(canonical, clientId);
+      state.uninstall(checkTarget(state, shop, clientId), clientId);
     },
     clock: { now: clock.now, advance: clock.advance, set: clock.set },
     faults: { add: (rule) => faults.add(rule), clear: () => faults.clear() },

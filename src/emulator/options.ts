@@ -46,7 +46,7 @@ function checkApp(app: EmulatorAppConfig, where: string, problems: string[]): vo
   });
 }
 
-function checkShop(shop: EmulatorShopSeed, where: string, problems: string[]): void {
+function checkShop(shop: EmulatorShopSeed, where: string, appIds: ReadonlySet<unknown>, problems: string[]): void {
   if (typeof shop !== 'object' || shop === null) {
     problems.push(`${where} must be an object`);
     return;
@@ -62,6 +62,10 @@ function checkShop(shop: EmulatorShopSeed, where: string, problems: string[]): v
   const orgApps = shop.organizationClientIds;
   if (orgApps !== undefined && (!Array.isArray(orgApps) || !orgApps.every(isNonEmptyString))) {
     problems.push(`${where}.organizationClientIds must be an array of client ids`);
+  }
+  const installed = shop.installedApps;
+  if (installed !== undefined && (!Array.isArray(installed) || !installed.every((id) => appIds.has(id)))) {
+    problems.push(`${where}.installedApps must be an array of client ids of registered apps`);
   }
   if (shop.users === undefined) return;
   if (!Array.isArray(shop.users) || shop.users.length === 0) {
@@ -111,11 +115,12 @@ export function checkOptions(options: EmulatorOptions): CheckedOptions {
     if (new Set(ids).size !== ids.length) problems.push('apps: every clientId must be unique');
   }
   if (options.shops !== undefined) {
+    const appIds = new Set<unknown>(Array.isArray(options.apps) ? options.apps.map((app) => app?.clientId) : []);
     if (!Array.isArray(options.shops)) {
       problems.push('shops must be an array');
     } else {
       options.shops.forEach((shop, i) => {
-        checkShop(shop, `shops[${i}]`, problems);
+        checkShop(shop, `shops[${i}]`, appIds, problems);
       });
       const domains = options.shops.map((shop) => shop?.domain);
       if (new Set(domains).size !== domains.length) problems.push('shops: every domain must be unique');

@@ -54,8 +54,8 @@ export class EmulatorState {
   readonly #nextUserId: IdSource;
   readonly #codes = new Map<string, CodeRecord>();
   readonly #tokens = new Map<string, TokenRecord>();
-  /** The non-expiring offline token of each app and shop, handed out again while the scopes are unchanged. */
-  readonly #nonExpiring = new Map<string, { value: string; scopes: string }>();
+  /** The non-expiring offline token of each app and shop (its installation's token), by value to hand it out again. */
+  readonly #nonExpiring = new Map<string, string>();
   readonly #sessions = new Map<string, { shop: string; userId: string }>();
   readonly #grants: GrantRecord[] = [];
   /** Refresh tokens and migrations of expiring offline grants. */
@@ -77,7 +77,11 @@ export class EmulatorState {
     this.codeTtlSeconds = options.codeTtlSeconds;
     const seededIds = new Set(options.shops.flatMap((shop) => (shop.users ?? []).flatMap((u) => (u.id ? [u.id] : []))));
     this.#nextUserId = createIdSource(seededIds);
-    for (const seed of options.shops) this.#shops.set(seed.domain, buildShop(seed, this.#nextUserId, this.#shops.size));
+    for (const seed of options.shops) {
+      const shop = buildShop(seed, this.#nextUserId, this.#shops.size);
+      this.#shops.set(seed.domain, shop);
+      for (const clientId of seed.installedApps ?? []) this.install(shop, clientId, this.apps.get(clientId)!.scopes);
+    }
   }
 
   /** The shop, created on demand with the default staff. */
@@ -90,10 +94,12 @@ export class EmulatorState {
     return shop;
   }
 
-  /** Adds `scopes` to the app's installation (a union with what it had). */
-  install(shop: ShopState, clientId: string, scopes: readonly string[]): void {
+  /** Adds `scopes` to the app's installation (a union with what it had); returns the installation's scopes. */
+  install(shop: ShopState, clientId: string, scopes: readonly string[]): string[] {
     const previous = shop.installations.get(clientId) ?? [];
-    shop.installations.set(clientId, compactScopes(parseScopes([...previous, ...scopes])));
+    const granted = compactScopes(parseScopes([...previous, ...scopes]));
+    shop.installations.set(clientId, granted);
+    return [...granted];
   }
 
   /** Removes the app from the shop and revokes its codes and tokens. */
@@ -122,7 +128,13 @@ export class EmulatorState {
     return record;
   }
 
-  /** Issues (or, for an unchanged non-expiring one, hands out again) an offline token. */
+  /**
+   * Issues an offline token. An expiring one starts a new grant (retiring the older refresh
+   * tokens). A non-expiring one is the installation's: "Getting offline tokens for the same shop
+   * and installation returns the same access token each time" (reference §3.1), so while it is
+   * live it is handed out again, carrying `scopes` from now on when they changed; after an
+   * uninstall or a migration revoked it, a new one is issued.
+   */
   issueOffline(
     shop: string,
     clientId: string,
@@ -131,13 +143,15 @@ export class EmulatorState {
   ): { accessToken: string; refreshToken: string | null } {
     if (expiring) return this.expiring.start(shop, clientId, scopes);
     const key = slotKey(shop, clientId);
-    const scopeKey = scopes.join(',');
     const previous = this.#nonExpiring.get(key);
-    if (previous?.scopes === scopeKey && this.#tokens.has(digest(previous.value))) {
-      return { accessToken: previous.value, refreshToken: null };
+    const record = previous === undefined ? undefined : this.#tokens.get(digest(previous));
+    if (previous !== undefined && record) {
+      record.scopes = [...scopes];
+      record.effectiveScopes = [...scopes];
+      return { accessToken: previous, refreshToken: null };
     }
-    const accessToken = this.#issueAccess(shop, clientId, scopes, null);
-    this.#nonExpiring.set(key, { value: accessToken, scopes: scopeKey });
+    const accessToken = this.#issueAccess(shop, clientId, [...scopes], null);
+    this.#nonExpiring.set(key, accessToken);
     return { accessToken, refreshToken: null };
   }
 

@@ -16,8 +16,9 @@ export interface EmulatorAppConfig {
   /** Shown on the consent page; default the client id. */
   name?: string;
   /**
-   * The scopes of the app's active version (`shopify.app.toml`): what a client-credentials token
-   * carries on a shop where the app is not installed. Default none.
+   * The scopes of the app's active version (`shopify.app.toml` `[access_scopes] scopes`): granted
+   * by an authorize request without `scope` (Shopify-managed scopes, reference §1.2) and by an
+   * install without the OAuth pages (`installedApps`, {@link Emulator.install}). Default none.
    */
   scopes?: string[];
 }
@@ -44,9 +45,14 @@ export interface EmulatorShopSeed {
   users?: EmulatorUserSeed[];
   /**
    * Client ids of apps created by the shop's own organization: only these may use the
-   * client-credentials grant on this shop (reference §4).
+   * client-credentials grant on this shop (reference §4), and only while installed on it.
    */
   organizationClientIds?: string[];
+  /**
+   * Client ids of registered apps installed on the shop from the start, with the app's configured
+   * `scopes` (as Shopify-managed installation does, without the OAuth pages). No token is issued.
+   */
+  installedApps?: string[];
 }
 
 /** The Admin API's leaky bucket, per app and shop. */
@@ -118,7 +124,23 @@ export interface Emulator {
   grants(): GrantRecord[];
   /** A shop's state (created on demand with the default users if unknown); undefined if domain invalid. */
   shop(domain: string): EmulatorShopView | undefined;
-  /** Uninstall an app from a shop: revokes all its tokens (Admin API then answers 401). */
+  /**
+   * Installs an app on a shop without the OAuth pages, with `scopes` (default the app's configured
+   * `scopes`), added to what it already has, as a consent does. No token is issued; an existing
+   * non-expiring offline token takes the new scopes at its next authorization-code exchange.
+   * Throws a ConfigError listing every problem (invalid shop, unknown app, bad scope handles).
+   *
+   * @example
+   * emulator.setOrganizationApp('own-store.myshopify.com', 'client-id');
+   * emulator.install('own-store.myshopify.com', 'client-id', ['read_products']);
+   * // client credentials now work there, with scope 'read_products'
+   */
+  install(shop: string, clientId: string, scopes?: string[]): void;
+  /**
+   * Uninstalls an app from a shop, as `app/uninstalled`: revokes its codes, access tokens (offline,
+   * online, client credentials) and refresh tokens (Admin API then answers 401; refresh answers
+   * the dead-token `401 invalid_request`). Throws a ConfigError for an invalid shop or unknown app.
+   */
   uninstall(shop: string, clientId: string): void;
   /**
    * The emulator's time. Movable (`advance`, `set`) when the emulator owns it; when `options.now`
@@ -137,7 +159,8 @@ export interface Emulator {
   revokeRefreshTokens(shop: string, clientId: string): void;
   /**
    * Marks the app as created by the shop's own organization, so it may use client credentials
-   * there. Throws a ConfigError for an invalid shop or an unknown app.
+   * there once installed ({@link Emulator.install}). Throws a ConfigError for an invalid shop or an
+   * unknown app.
    */
   setOrganizationApp(shop: string, clientId: string): void;
 }

@@ -16,7 +16,7 @@ describe('GET /{shop}/admin/oauth/authorize: validation', () => {
     ['a scope that is not a handle', { scope: 'read_products,admin' }],
     ['an upper-case scope', { scope: 'READ_PRODUCTS' }],
     ['an empty scope entry', { scope: 'read_products,,write_orders' }],
-    ['missing scope', { scope: null }],
+    ['missing scope, with no configured scopes (managed-scopes.test.ts has the rest)', { scope: null }],
     ['grant_options[]=offline', { 'grant_options[]': 'offline' }],
     ['missing state', { state: null }],
     ['a state longer than 512 characters', { state: 'x'.repeat(513) }],
@@ -163,7 +163,9 @@ describe('POST /{shop}/admin/oauth/authorize', () => {
     const response = await postForm(emulator, authorizePath(), form);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('location'), null);
-    assert.match(await response.text(), /Installation cancelled/);
+    const page = await response.text();
+    assert.match(page, /Installation cancelled/);
+    assert.match(page, /<a id="back-to-app" href="https:\/\/app\.example\/">/, 'links back to the app');
     assert.deepEqual(emulator.shop(SHOP)?.installations, {});
   });
 

@@ -35,7 +35,7 @@ describe('shoptoken emulator', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('serves with --config, prints the base URL and not the secret, exits 0 on SIGTERM', async () => {
+  it('serves with --config, prints the base URL and not the secret, exits 0 on SIGTERM', async (t) => {
     const config = join(dir, 'emulator.json');
     const app = {
       clientId: 'cli-app',
@@ -43,7 +43,9 @@ describe('shoptoken emulator', () => {
       redirectUrls: ['http://127.0.0.1:3000/auth/callback'],
       scopes: ['read_products'],
     };
-    const shops = [{ domain: 'org-shop.myshopify.com', organizationClientIds: ['cli-app'] }];
+    const shops = [
+      { domain: 'org-shop.myshopify.com', organizationClientIds: ['cli-app'], installedApps: ['cli-app'] },
+    ];
     await writeFile(config, JSON.stringify({ apps: [app], shops, throttle: { maximumAvailable: 50, restoreRate: 5 } }));
     const child = spawn(
       process.execPath,
@@ -52,6 +54,7 @@ describe('shoptoken emulator', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    t.after(() => child.kill('SIGKILL')); // a failed assertion must not leave the emulator running
     let output = '';
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.stderr.on('data', (chunk: Buffer) => {
@@ -99,10 +102,77 @@ describe('shoptoken emulator', () => {
     assert.ok(!output.includes(SECRET), 'the secret is never printed');
   });
 
-  it('without --config needs SHOPIFY_API_KEY, SHOPIFY_API_SECRET and SHOPTOKEN_APP_URL (exit 2)', async () => {
+  it('registers the app from the app’s own settings and prints a ready install link', async () => {
+    const env = {
+      ...process.env,
+      SHOPIFY_API_KEY: 'env-app',
+      SHOPIFY_API_SECRET: SECRET,
+      SCOPES: 'write_products',
+      SHOPIFY_APP_URL: 'http://localhost:3999',
+    };
+    const child = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'emulator', '--port', '0'], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Then install it:')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`the emulator exited early:\n${output}`)));
+    });
+    const baseUrl = /SHOPTOKEN_SHOPIFY_BASE_URL=(http:\/\/127\.0\.0\.1:\d+\/\{shop\})\n/.exec(output)?.[1];
+    assert.ok(baseUrl, output);
+    assert.match(
+      output,
+      /app: env-app \(client id env-app\); redirect URLs: http:\/\/localhost:3999\/auth\/callback\n/,
+    );
+    assert.match(output, /Then install it: http:\/\/localhost:3999\/auth\?shop=dev-shop\.myshopify\.com\n/);
+    // The registered app accepts an authorize request for that redirect URL, with the configured scopes.
+    const authorize = new URL(`${baseUrl.replace('{shop}', 'dev-shop.myshopify.com')}/admin/oauth/authorize`);
+    authorize.search = new URLSearchParams({
+      client_id: 'env-app',
+      scope: 'write_products',
+      redirect_uri: 'http://localhost:3999/auth/callback',
+      state: 'cli-test-state',
+    }).toString();
+    const page = await fetch(authorize);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /write_products/);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.ok(!output.includes(SECRET), 'the secret is never printed');
+  });
+
+  it('without an app configured says what to set (exit 1)', async () => {
     const { io, err } = memoryIO({ SHOPIFY_API_KEY: 'key' });
-    assert.equal(await main(['emulator'], io), 2);
-    assert.match(err(), /SHOPIFY_API_SECRET/);
+    assert.equal(await main(['emulator', '--port', '0'], io), 1);
+    assert.match(err(), /apiSecret is not set: set SHOPIFY_API_SECRET/);
+    assert.match(err(), /appUrl is not set: set SHOPIFY_APP_URL/);
+  });
+
+  it('--help shows the usage and the default port 4010 (exit 0)', async () => {
+    const { io, out } = memoryIO({});
+    assert.equal(await main(['emulator', '--help'], io), 0);
+    assert.match(out(), /^usage: shoptoken emulator/);
+    assert.match(out(), /default 4010/);
+    assert.match(out(), /SHOPTOKEN_SHOPIFY_BASE_URL=http:\/\/127\.0\.0\.1:4010\/\{shop\}/);
+  });
+
+  it('an unknown command says so (exit 2)', async () => {
+    const { io, err } = memoryIO({});
+    assert.equal(await main(['emulater'], io), 2);
+    assert.match(err(), /^shoptoken: unknown command "emulater"\n/);
+    assert.match(err(), /usage: shoptoken <command>/);
+    const secretish = memoryIO({});
+    assert.equal(await main(['shpat_0123456789abcdef0123/x'], secretish.io), 2);
+    assert.ok(!secretish.err().includes('shpat_'), 'an argument that is not a plain word is not echoed');
   });
 
   it('rejects unknown flags and a bad port (exit 2)', async () => {

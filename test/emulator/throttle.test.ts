@@ -88,6 +88,7 @@ describe('Admin API throttling', () => {
     assert.ok((await query(emulator, token)).errors);
     assert.ok((await query(emulator, otherShopToken, 'other-shop.myshopify.com')).data, 'another shop');
     emulator.setOrganizationApp(SHOP, other.clientId);
+    emulator.install(SHOP, other.clientId);
     const granted = await tokenRequest(emulator, {
       client_id: other.clientId,
       client_secret: other.clientSecret,
