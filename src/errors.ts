@@ -23,7 +23,13 @@ export type ErrorCode =
    * Shopify refused the APP's credentials (`invalid_client`: a wrong, rotated or revoked client secret or id).
    * No shop is at fault and none is marked; every shop fails until the credentials work again.
    */
-  | 'ERR_APP_CREDENTIALS';
+  | 'ERR_APP_CREDENTIALS'
+  /**
+   * Shopify answered a shop's token request in a way it does not document (a 404, an unknown 4xx):
+   * the vault holds further requests for that shop for a while (5 minutes, doubling to 1 hour).
+   * Retryable; the shop is not marked.
+   */
+  | 'ERR_REFRESH_DEFERRED';
 
 /** Base class of every error shoptoken throws on purpose. */
 export class ShoptokenError extends Error {
@@ -84,8 +90,11 @@ export class OAuthResponseError extends ShoptokenError {
 export class UnexpectedResponseError extends ShoptokenError {
   readonly status: number;
 
-  constructor(status: number, message: string) {
-    super('ERR_UNEXPECTED_RESPONSE', message, { retryable: status === 429 || status >= 500 });
+  constructor(status: number, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super('ERR_UNEXPECTED_RESPONSE', message, {
+      cause: options?.cause,
+      retryable: options?.retryable ?? (status === 429 || status >= 500),
+    });
     this.name = 'UnexpectedResponseError';
     this.status = status;
   }
@@ -96,5 +105,51 @@ export class TransportError extends ShoptokenError {
   constructor(message: string, cause: unknown) {
     super('ERR_TRANSPORT', message, { cause, retryable: true });
     this.name = 'TransportError';
+  }
+}
+
+/**
+ * Shopify refused the APP's client id or secret (`invalid_client`), or did so recently and the vault
+ * holds token requests until a probe gets through. No shop is at fault and none is marked; tokens
+ * still valid keep being served. Retryable: it clears by itself once Shopify accepts the credentials.
+ */
+export class AppCredentialsError extends ShoptokenError {
+  /** The refusal, value-free: `invalid_client (HTTP 401)`. */
+  readonly reason: string;
+
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(
+      'ERR_APP_CREDENTIALS',
+      `Shopify refused the app's client id/secret (${reason}): check SHOPIFY_API_KEY and SHOPIFY_API_SECRET ` +
+        '(the shopify.clientId and clientSecret options). No shop was marked; token requests resume by ' +
+        'themselves once Shopify accepts the credentials again.',
+      { cause: options?.cause, retryable: true },
+    );
+    this.name = 'AppCredentialsError';
+    this.reason = reason;
+  }
+}
+
+/**
+ * Shopify answered a shop's token request in a way it does not document (see `ERR_REFRESH_DEFERRED`);
+ * no request for that shop is sent before `retryAt`. Retryable; the shop is not marked.
+ */
+export class RefreshDeferredError extends ShoptokenError {
+  readonly shop: string;
+  /** The refusal, value-free: `HTTP 404`, `invalid_scope (HTTP 400)`. */
+  readonly reason: string;
+  readonly retryAt: Date;
+
+  constructor(shop: string, reason: string, retryAt: Date, options?: { cause?: unknown }) {
+    super(
+      'ERR_REFRESH_DEFERRED',
+      `Shopify answered the token request of ${shop} in an undocumented way (${reason}); ` +
+        `no new request for this shop before ${retryAt.toISOString()}`,
+      { cause: options?.cause, retryable: true },
+    );
+    this.name = 'RefreshDeferredError';
+    this.shop = shop;
+    this.reason = reason;
+    this.retryAt = retryAt;
   }
 }

@@ -53,6 +53,9 @@ export interface TokenAwareAdminClient {
    * Runs `query`. Throws ShoptokenError `ERR_NEEDS_REAUTH` when the shop's offline token is refused
    * even after a refresh (the shop is then marked), {@link UserReauthError} when a user's online
    * token is missing, expired or refused, and a retryable error for transport failures and 5xx.
+   * When the refresh after a 401 cannot happen for a reason that is not the shop's — Shopify refuses
+   * the app's credentials (`ERR_APP_CREDENTIALS`), the shop is held after an undocumented answer
+   * (`ERR_REFRESH_DEFERRED`), Shopify is unreachable — that error is thrown and nothing is marked.
    */
   request<T = Record<string, unknown>>(query: string, options?: AdminRequestOptions): Promise<AdminResult<T>>;
 }
@@ -157,6 +160,8 @@ export function createAdmin(vault: AdminVault, options: AdminOptions = {}): Admi
     const first = await vault.token(shop);
     const answer = await send<T>(shop, first.accessToken, query, request);
     if (answer !== 'unauthorized') return answer;
+    // A refresh that fails for a reason that is not the shop's (the app's credentials, a hold, a
+    // fault) throws here, before anything is marked: only a refused refreshed token marks the shop.
     const second = await renewed(shop, first);
     const retried = await send<T>(shop, second.accessToken, query, request);
     if (retried !== 'unauthorized') return retried;

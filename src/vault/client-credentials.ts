@@ -6,13 +6,22 @@
  * renewal is stored with a compare-and-set on the access token it replaces.
  */
 
-import { OAuthResponseError, ShoptokenError } from '../errors.ts';
+import { AppCredentialsError, OAuthResponseError, ShoptokenError } from '../errors.ts';
 import { type ClientCredentialsTokenResponse, requestClientCredentials } from '../protocol/client-credentials.ts';
 import { formatScopes } from '../protocol/scopes.ts';
 import { renewalTime } from '../storage/renewal.ts';
 import type { TokenRow } from '../storage/types.ts';
 import { type TokenField, tokenAad } from './keyring.ts';
-import { backoffDelay, type FreshToken, type RefresherContext, tokenEndpoint } from './refresher.ts';
+import {
+  backoffDelay,
+  deferredError,
+  type FreshToken,
+  isFresh,
+  malformedError,
+  type RefresherContext,
+} from './refresher.ts';
+import { describeReason, markNeedsReauth, needsReauthError, needsReauthReason, noteFailure } from './row-marks.ts';
+import { appCredentialsError, callTokenEndpoint, type TokenCall } from './token-call.ts';
 
 const aad = (shop: string, field: TokenField): string => tokenAad({ shop, kind: 'offline', userId: '', field });
 
@@ -22,8 +31,12 @@ export function credentialsDue(row: TokenRow, now: number, marginMs: number): bo
   return now >= renewalTime(row.issuedAt ?? row.updatedAt, row.expiresAt, marginMs);
 }
 
-/** Shopify refused the app's credentials for this shop: a clear error, never retried. */
-function refusedError(shop: string, error: OAuthResponseError): ShoptokenError {
+/** Why an acquisition failed, as a clear error; nothing was stored. */
+function acquisitionError(shop: string, call: Extract<TokenCall<unknown>, { ok: false }>): ShoptokenError {
+  const { failure, error } = call;
+  if (failure.kind === 'app_credentials') return appCredentialsError(call);
+  if (failure.kind === 'malformed') return malformedError(shop, error);
+  if (!(error instanceof OAuthResponseError)) return error;
   return new ShoptokenError(
     'ERR_OAUTH_RESPONSE',
     `Shopify refused client credentials for ${shop} (${error.error}, HTTP ${error.status}): they are only for ` +
@@ -59,43 +72,83 @@ export class ClientCredentials {
     return run;
   }
 
-  /** `marginMs === null`: acquire unconditionally; else renew only when due (re-read first). */
+  /**
+   * `marginMs === null`: acquire unconditionally; else renew only when due (re-read first). A renewal
+   * that fails for any reason but the shop's own refusal serves the stored token while it stays valid
+   * for `marginMs`, and throws only once it does not.
+   */
   async #run(shop: string, marginMs: number | null): Promise<FreshToken> {
-    const { storage, now, policy } = this.#ctx;
+    const { storage, now, policy, holds } = this.#ctx;
     let lastError: ShoptokenError | undefined;
+    let renewing: TokenRow | null = null;
     for (let attempt = 0; attempt < policy.attempts; attempt++) {
       if (lastError) await policy.sleep(backoffDelay(policy, attempt - 1));
       const row = await storage.get(shop, 'offline', '');
       if (marginMs !== null) {
-        if (row?.grant !== 'client_credentials') {
-          throw new ShoptokenError('ERR_NEEDS_REAUTH', `${shop} has no client-credentials token any more`);
-        }
+        if (row?.grant !== 'client_credentials')
+          throw needsReauthError(shop, 'it has no client-credentials token any more');
         if (!credentialsDue(row, now(), marginMs)) return { row, accessToken: this.#open(row) };
+        if (row.status === 'needs_reauth') throw needsReauthError(shop, row.lastRefreshError ?? 'renewal refused');
+        renewing = row;
+        const hold = holds.active(shop);
+        if (hold) return this.#stillValid(row, marginMs, deferredError(shop, hold));
       }
-      const sentAt = now();
-      let token: ClientCredentialsTokenResponse;
+      let call: TokenCall<ClientCredentialsTokenResponse>;
       try {
-        token = await requestClientCredentials(tokenEndpoint(this.#ctx, shop));
+        call = await callTokenEndpoint(this.#ctx, shop, 'client_credentials', requestClientCredentials);
       } catch (error) {
-        if (error instanceof OAuthResponseError && !error.retryable) throw refusedError(shop, error);
-        if (!(error instanceof ShoptokenError && error.retryable)) throw error;
+        // Held by the app-credentials gate: no request was sent.
+        if (error instanceof AppCredentialsError && renewing && marginMs !== null) {
+          return this.#stillValid(renewing, marginMs, error);
+        }
+        throw error;
+      }
+      if (call.ok) {
+        const next = this.#row(shop, row, call.value, call.sentAt);
+        holds.clear(shop);
+        if (marginMs === null || row === null) {
+          await storage.put(next);
+          return { row: next, accessToken: call.value.accessToken };
+        }
+        if (await storage.swapOfflineAccess(shop, { accessToken: row.accessToken }, next)) {
+          return { row: next, accessToken: call.value.accessToken };
+        }
+        continue; // Another renewer stored a newer token: the next pass reads it (and returns it when fresh).
+      }
+      const { failure, error } = call;
+      if (failure.kind === 'transient') {
         lastError = error;
         continue;
       }
-      const next = this.#row(shop, row, token, sentAt);
-      if (marginMs === null || row === null) {
-        await storage.put(next);
-        return { row: next, accessToken: token.accessToken };
+      if (!renewing || marginMs === null) throw acquisitionError(shop, call);
+      if (failure.kind === 'app_credentials') return this.#stillValid(renewing, marginMs, appCredentialsError(call));
+      if (failure.kind === 'shop_terminal') {
+        // Another renewer may have stored a newer token meanwhile: re-read before believing the refusal.
+        const latest = await storage.get(shop, 'offline', '');
+        if (latest?.accessToken !== renewing.accessToken) continue;
+        const reason = needsReauthReason(failure);
+        if (await markNeedsReauth(this.#ctx, renewing, reason)) throw needsReauthError(shop, describeReason(reason));
+        continue;
       }
-      if (await storage.swapOfflineAccess(shop, { accessToken: row.accessToken }, next)) {
-        return { row: next, accessToken: token.accessToken };
-      }
-      // Another renewer stored a newer token: the next pass reads it (and returns it when fresh).
+      await noteFailure(this.#ctx, renewing, error);
+      if (failure.kind === 'malformed') return this.#stillValid(renewing, marginMs, malformedError(shop, error));
+      const until = holds.hold(shop, failure.reason);
+      return this.#stillValid(renewing, marginMs, deferredError(shop, { until, reason: failure.reason }, error));
     }
-    throw (
+    const error =
       lastError ??
-      new ShoptokenError('ERR_STORAGE', `the token of ${shop} kept changing during the renewal`, { retryable: true })
-    );
+      new ShoptokenError('ERR_STORAGE', `the token of ${shop} kept changing during the renewal`, { retryable: true });
+    if (lastError && renewing && marginMs !== null) {
+      await noteFailure(this.#ctx, renewing, lastError);
+      return this.#stillValid(renewing, marginMs, lastError);
+    }
+    throw error;
+  }
+
+  /** The stored token while it stays valid for `marginMs`; else `error` is thrown. */
+  #stillValid(row: TokenRow, marginMs: number, error: ShoptokenError): FreshToken {
+    if (isFresh(row, this.#ctx.now(), marginMs)) return { row, accessToken: this.#open(row) };
+    throw error;
   }
 
   /** The row holding a new client-credentials token; an existing row keeps its `createdAt` and install. */

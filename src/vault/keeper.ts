@@ -5,12 +5,15 @@
  * due rows through the storage's indexed scans (never the whole table), renews them through the
  * vault's single-flight `token()` with bounded concurrency, and spaces the starts so a crowd of due
  * shops is spread over time. A failure is counted and retried on a later tick; it never stops the loop.
+ * While Shopify refuses the app's credentials the keeper pauses: a tick sends at most the one probe
+ * the vault lets through per interval, and the ticks resume refreshing once a grant succeeds.
  */
 
-import { ConfigError, ShoptokenError } from '../errors.ts';
+import { ShoptokenError } from '../errors.ts';
 import { credentialsRenewalAt } from '../storage/renewal.ts';
 import type { DueCursor, TokenRow, TokenStorage } from '../storage/types.ts';
-import { isDuration } from './refresh-options.ts';
+import type { AppCredentialsStatus } from './app-credentials.ts';
+import { checkKeeperOptions, type KeeperOptions, type KeeperReport, type KeeperTimer } from './keeper-options.ts';
 import type { OfflineToken } from './types.ts';
 
 /** What the keeper works on; {@link Vault.keeper} passes its own storage, clock and `token()`. */
@@ -19,58 +22,11 @@ export interface KeeperTarget {
   now: () => number;
   /** The vault's `token()`: refreshes (single-flight) unless the token stays valid for `marginMs`. */
   token(shop: string, options: { marginMs: number }): Promise<OfflineToken>;
+  /** The vault's app-credentials state ({@link Vault.appCredentials}); always `ok` when absent. */
+  appCredentials?: () => Pick<AppCredentialsStatus, 'status' | 'nextProbeAt'>;
 }
 
-/** A timer handle as `setTimer` returns it. */
-export type KeeperTimer = unknown;
-
-/** How the keeper runs. */
-export interface KeeperOptions {
-  /** Time between the end of one tick and the start of the next; 60000 by default. */
-  intervalMs?: number;
-  /**
-   * Access tokens still valid but expiring within this are renewed ahead, and client-credentials
-   * tokens whose renewal time comes within this; 600000 (10 minutes) by default, 0 to leave renewal
-   * to the request path. Tokens already expired (client credentials: already past their renewal
-   * time) are left to the request path (an idle shop is only refreshed for its refresh token, see
-   * `refreshTokenAheadMs`).
-   */
-  aheadMs?: number;
-  /** Shops whose refresh token lapses within this are refreshed even when idle; 7 days by default. */
-  refreshTokenAheadMs?: number;
-  /** Refreshes in flight at once; 4 by default. */
-  concurrency?: number;
-  /** Due rows read (and refreshed) per tick at most; 100 by default. */
-  batchSize?: number;
-  /**
-   * Randomize the first tick and the spacing between refresh starts (±50 %), so processes and shops
-   * do not move in step; true by default. Without jitter a tick's starts are `intervalMs / 2 /
-   * batchSize` apart.
-   */
-  jitter?: boolean;
-  /** Clock in epoch ms; the vault's by default. */
-  now?: () => number;
-  /** Schedules `run` after `ms`; `setTimeout` by default (tests inject fake timers). */
-  setTimer?: (run: () => void, ms: number) => KeeperTimer;
-  /** Cancels a timer from `setTimer`; `clearTimeout` by default. */
-  clearTimer?: (timer: KeeperTimer) => void;
-  /** A number in [0, 1) for jitter; `Math.random` by default. */
-  random?: () => number;
-  /** Called with each report of a tick run by `start()`. */
-  onReport?: (report: KeeperReport) => void;
-}
-
-/** What one tick did. Counts only; no shop names or token values. */
-export interface KeeperReport {
-  /** Due rows read. */
-  scanned: number;
-  refreshed: number;
-  /** Refreshes that failed for now (retried on a later tick). */
-  failed: number;
-  /** Shops found to need re-authorization (the vault emits `needs_reauth`). */
-  needsReauth: number;
-  durationMs: number;
-}
+export type { KeeperOptions, KeeperReport, KeeperTimer };
 
 /** A running or stopped keeper. */
 export interface Keeper {
@@ -80,42 +36,6 @@ export interface Keeper {
   stop(): Promise<void>;
   /** Runs one tick now (one page of due rows) and reports what it did. */
   runOnce(): Promise<KeeperReport>;
-}
-
-function checkKeeperOptions(options: KeeperOptions) {
-  const problems: string[] = [];
-  const settings = {
-    intervalMs: options.intervalMs ?? 60_000,
-    aheadMs: options.aheadMs ?? 10 * 60_000,
-    refreshTokenAheadMs: options.refreshTokenAheadMs ?? 7 * 24 * 3_600_000,
-    concurrency: options.concurrency ?? 4,
-    batchSize: options.batchSize ?? 100,
-    jitter: options.jitter ?? true,
-    setTimer: options.setTimer ?? ((run: () => void, ms: number) => setTimeout(run, ms)),
-    clearTimer: options.clearTimer ?? ((timer: KeeperTimer) => clearTimeout(timer as NodeJS.Timeout)),
-    random: options.random ?? Math.random,
-    onReport: options.onReport,
-  };
-  if (!isDuration(settings.intervalMs) || settings.intervalMs === 0) {
-    problems.push('intervalMs must be a number of milliseconds > 0');
-  }
-  for (const name of ['aheadMs', 'refreshTokenAheadMs'] as const) {
-    if (!isDuration(settings[name])) problems.push(`${name} must be a number of milliseconds ≥ 0`);
-  }
-  for (const [name, max] of [
-    ['concurrency', 100],
-    ['batchSize', 10_000],
-  ] as const) {
-    const value = settings[name];
-    if (!Number.isInteger(value) || value < 1 || value > max)
-      problems.push(`${name} must be an integer from 1 to ${max}`);
-  }
-  if (typeof settings.jitter !== 'boolean') problems.push('jitter must be a boolean');
-  for (const name of ['now', 'setTimer', 'clearTimer', 'random', 'onReport'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') problems.push(`${name} must be a function`);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return settings;
 }
 
 /** The cursor after the last row of a full page, or none (start over) after a short one. */
@@ -203,14 +123,45 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
       await target.token(row.shop, { marginMs });
       report.refreshed++;
     } catch (error) {
-      if (error instanceof ShoptokenError && error.code === 'ERR_NEEDS_REAUTH') report.needsReauth++;
+      const code = error instanceof ShoptokenError ? error.code : null;
+      if (code === 'ERR_NEEDS_REAUTH') report.needsReauth++;
+      else if (code === 'ERR_REFRESH_DEFERRED') report.deferred++;
       else report.failed++;
     }
   }
 
+  const credentials = () => target.appCredentials?.() ?? { status: 'ok' as const, nextProbeAt: null };
+
+  /** Ends a paused tick: the rest of the page is read again from the start once the keeper resumes. */
+  function paused(report: KeeperReport): KeeperReport {
+    report.paused = 'app_credentials_rejected';
+    refreshCursor = accessCursor = credentialsCursor = undefined;
+    return report;
+  }
+
   async function runTick(): Promise<KeeperReport> {
     const started = now();
-    const report: KeeperReport = { scanned: 0, refreshed: 0, failed: 0, needsReauth: 0, durationMs: 0 };
+    const report: KeeperReport = {
+      scanned: 0,
+      refreshed: 0,
+      failed: 0,
+      needsReauth: 0,
+      deferred: 0,
+      paused: null,
+      durationMs: 0,
+    };
+    const finish = () => {
+      report.durationMs = Math.max(0, now() - started);
+      return report;
+    };
+    const state = credentials();
+    // Rejected and no probe due: nothing to send, so nothing is read.
+    if (state.status === 'rejected' && (state.nextProbeAt?.getTime() ?? 0) > started) {
+      paused(report);
+      return finish();
+    }
+    // Rejected with a probe due: rows go one at a time until one request was sent (the probe).
+    let probing = state.status === 'rejected';
     const rows = await duePage(started);
     report.scanned = rows.length;
     const inFlight = new Set<Promise<void>>();
@@ -218,12 +169,21 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
       if (index > 0 && !stopping) await pause(spacing());
       while (inFlight.size >= settings.concurrency) await Promise.race(inFlight);
       if (stopping) break;
+      if (probing) {
+        const before = credentials().nextProbeAt?.getTime();
+        await renew(row, report);
+        const after = credentials();
+        if (after.status === 'ok') probing = false;
+        else if (after.nextProbeAt?.getTime() !== before) break; // the probe went and was refused
+        continue;
+      }
+      if (credentials().status === 'rejected') break; // refused during this tick: start no more
       const run: Promise<void> = renew(row, report).finally(() => inFlight.delete(run));
       inFlight.add(run);
     }
     await Promise.all(inFlight);
-    report.durationMs = Math.max(0, now() - started);
-    return report;
+    if (credentials().status === 'rejected') paused(report);
+    return finish();
   }
 
   /** One tick at a time: a tick asked for while another runs shares it. */
@@ -237,7 +197,9 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
   async function loop(): Promise<void> {
     timer = undefined;
     try {
-      settings.onReport?.(await runOnce());
+      // Run first: an optional call skips its arguments when there is no `onReport`.
+      const report = await runOnce();
+      settings.onReport?.(report);
     } catch (error) {
       process.emitWarning(error instanceof Error ? error : String(error), {
         type: 'ShoptokenWarning',

@@ -3,24 +3,39 @@
  * exchange is irreversible at Shopify (the old token is revoked), so an intent record is written
  * on the row before the call and cleared by the compare-and-set that stores the pair. A row with an
  * intent still holds the old token: when the answer was lost or the process died, the next run
- * sends the same exchange again, and Shopify answers the same pair for 7 days. A refusal clears it.
+ * sends the same exchange again, and Shopify answers the same pair for 7 days. Failures are read by
+ * `classifyTokenFailure`: `invalid_subject_token` (or `invalid_grant`) means the old token is dead,
+ * so the shop is marked `needs_reauth` (after a re-read) and the intent cleared; an undocumented
+ * answer, a malformed one or a transient fault keeps the intent and the token (rerun within the 7
+ * days); the app's credentials refused marks nothing and sends nothing more (`not_attempted`).
  */
 
-import { OAuthResponseError, ShoptokenError } from '../errors.ts';
+import { AppCredentialsError, type ShoptokenError } from '../errors.ts';
 import { migrateToExpiringToken } from '../protocol/migration.ts';
 import type { ExpiringOfflineTokenResponse } from '../protocol/refresh.ts';
 import type { TokenRow } from '../storage/types.ts';
 import { type TokenField, tokenAad } from './keyring.ts';
-import { backoffDelay, describeFailure, type RefresherContext, rowWithPair, tokenEndpoint } from './refresher.ts';
+import { backoffDelay, malformedError, type RefresherContext, rowWithPair } from './refresher.ts';
+import { describeFailure, describeReason, markNeedsReauth, needsReauthError, needsReauthReason } from './row-marks.ts';
+import { appCredentialsError, callTokenEndpoint, type TokenCall } from './token-call.ts';
 
-/** What a migration of one shop came to. */
-export type MigrationStatus = 'migrated' | 'already_expiring' | 'failed';
+/**
+ * What a migration of one shop came to. `not_attempted`: no exchange was sent because Shopify
+ * refuses the app's credentials (see `vault.appCredentials()`); the row is unchanged.
+ */
+export type MigrationStatus = 'migrated' | 'already_expiring' | 'failed' | 'not_attempted';
+
+/** The reason of a `not_attempted` result. */
+export const APP_CREDENTIALS_REJECTED = 'app credentials rejected';
 
 /** The outcome of {@link Migrator.migrate} for one shop; never holds a token value. */
 export interface MigrationResult {
   shop: string;
   status: MigrationStatus;
-  /** Why it failed (`invalid_subject_token (HTTP 400)`, `ERR_TRANSPORT`, …); `null` unless `failed`. */
+  /**
+   * Why it failed (`invalid_subject_token (HTTP 400)`, `ERR_TRANSPORT`, …) or was not attempted
+   * ({@link APP_CREDENTIALS_REJECTED}); `null` otherwise.
+   */
   reason: string | null;
 }
 
@@ -48,10 +63,16 @@ export function migrationState(row: TokenRow): MigrationState {
 
 const aad = (shop: string, field: TokenField): string => tokenAad({ shop, kind: 'offline', userId: '', field });
 
+/** A result, and the error `vault.token` throws for it when the migration did not finish. */
+interface Outcome {
+  result: MigrationResult;
+  error: ShoptokenError | null;
+}
+
 /** Migrates offline tokens for one vault; one migration per shop at a time in this process. */
 export class Migrator {
   readonly #ctx: RefresherContext;
-  readonly #inFlight = new Map<string, Promise<MigrationResult>>();
+  readonly #inFlight = new Map<string, Promise<Outcome>>();
 
   constructor(context: RefresherContext) {
     this.#ctx = context;
@@ -66,7 +87,22 @@ export class Migrator {
   }
 
   /** Migrates the shop's offline token; concurrent calls for one shop share one run. */
-  migrate(shop: string): Promise<MigrationResult> {
+  async migrate(shop: string): Promise<MigrationResult> {
+    return (await this.#single(shop)).result;
+  }
+
+  /**
+   * For `vault.token`: finishes the shop's started migration. Resolves once the row holds the
+   * expiring pair; throws why not (ERR_NEEDS_REAUTH when Shopify refused the token for good, the
+   * retryable error of a fault or an undocumented answer, ERR_APP_CREDENTIALS).
+   */
+  async finish(shop: string): Promise<void> {
+    const { result, error } = await this.#single(shop);
+    if (result.status === 'migrated' || result.status === 'already_expiring') return;
+    throw error ?? needsReauthError(shop, `a started migration to expiring tokens could not finish (${result.reason})`);
+  }
+
+  #single(shop: string): Promise<Outcome> {
     const pending = this.#inFlight.get(shop);
     if (pending) return pending;
     const run = this.#run(shop).finally(() => this.#inFlight.delete(shop));
@@ -74,56 +110,90 @@ export class Migrator {
     return run;
   }
 
-  async #run(shop: string): Promise<MigrationResult> {
-    const { storage, now } = this.#ctx;
-    const result = (status: MigrationStatus, reason: string | null = null) => ({ shop, status, reason });
+  async #run(shop: string): Promise<Outcome> {
+    const { storage, now, gate } = this.#ctx;
+    const done = (status: MigrationStatus, reason: string | null = null, error: ShoptokenError | null = null) => ({
+      result: { shop, status, reason },
+      error,
+    });
     for (let pass = 0; pass < PASSES; pass++) {
       let row = await storage.get(shop, 'offline', '');
-      if (!row) return result('failed', 'no offline token is stored');
-      if (row.grant === 'custom') return result('failed', 'a custom app’s token cannot be migrated (nor needs to be)');
+      if (!row) return done('failed', 'no offline token is stored');
+      if (row.grant === 'custom') return done('failed', 'a custom app’s token cannot be migrated (nor needs to be)');
       const state = migrationState(row);
-      if (state === 'expiring') return result('already_expiring');
-      if (state === 'non_expiring') {
+      if (state === 'expiring') return done('already_expiring');
+      if (row.status === 'needs_reauth') return done('failed', 'the shop must authorize the app again (needs_reauth)');
+      // Checked before the intent is written: nothing is sent while Shopify refuses the app's credentials.
+      if (!gate.open()) {
+        const error = new AppCredentialsError(gate.status().reason ?? APP_CREDENTIALS_REJECTED);
+        return done('not_attempted', APP_CREDENTIALS_REJECTED, error);
+      }
+      const wroteIntent = state === 'non_expiring';
+      if (wroteIntent) {
         // The intent goes first: once the exchange is sent, the old token may be gone at Shopify.
         const intent: TokenRow = { ...row, migrationStartedAt: now(), updatedAt: now() };
         if (!(await storage.swapOfflineAccess(shop, { accessToken: row.accessToken }, intent))) continue;
         row = intent;
       }
-      const sentAt = now();
-      let pair: ExpiringOfflineTokenResponse;
+      let exchange: { call: TokenCall<ExpiringOfflineTokenResponse>; uncertain: boolean };
       try {
-        pair = await this.#exchange(row);
+        exchange = await this.#exchange(row);
       } catch (error) {
-        if (!(error instanceof ShoptokenError)) throw error;
-        // The row keeps the old token. After a transient fault the intent stays too: the exchange
-        // may have been applied, and a rerun sends it again. Shopify's OAuth refusal of this very
-        // exchange means it holds no pair for it, so the intent is cleared (the token stays a candidate).
-        if (error instanceof OAuthResponseError && !error.retryable) {
-          const cleared = { ...row, migrationStartedAt: null, updatedAt: now() };
-          await storage.swapOfflineAccess(shop, { accessToken: row.accessToken }, cleared);
-        }
-        return result('failed', describeFailure(error));
+        if (!(error instanceof AppCredentialsError)) throw error;
+        // Held by the gate (another caller took the probe): nothing was sent, so an intent written now goes.
+        if (wroteIntent) await this.#clearIntent(row);
+        return done('not_attempted', APP_CREDENTIALS_REJECTED, error);
       }
-      const next = this.#migratedRow(row, pair, sentAt);
-      if (await storage.swapOfflineAccess(shop, { accessToken: row.accessToken }, next)) return result('migrated');
-      // Another writer changed the row (another migrator stored this pair, or a new install): read it again.
+      const { call, uncertain } = exchange;
+      if (call.ok) {
+        const next = this.#migratedRow(row, call.value, call.sentAt);
+        if (await storage.swapOfflineAccess(shop, { accessToken: row.accessToken }, next)) return done('migrated');
+        continue; // Another writer changed the row (another migrator stored this pair, or a new install): read it again.
+      }
+      const { failure, error } = call;
+      const reason = describeFailure(error);
+      if (failure.kind === 'shop_terminal') {
+        // Shopify holds no pair for this token and will not take it: it is dead. Unless the row changed meanwhile.
+        const latest = await storage.get(shop, 'offline', '');
+        if (latest?.accessToken !== row.accessToken || latest.refreshToken !== null) continue;
+        const mark = needsReauthReason(failure);
+        await markNeedsReauth(this.#ctx, { ...latest, migrationStartedAt: null }, mark);
+        return done('failed', reason, needsReauthError(shop, describeReason(mark)));
+      }
+      if (failure.kind === 'app_credentials') {
+        // Refused before Shopify looked at the token: an intent written by this run, with no answer
+        // lost on the way, records nothing Shopify did, and would keep `vault.token` from serving the token.
+        if (wroteIntent && !uncertain) await this.#clearIntent(row);
+        return done('failed', reason, appCredentialsError(call));
+      }
+      // Transient, undocumented or malformed: the exchange may have been applied; the intent stays for a rerun.
+      return done('failed', reason, failure.kind === 'malformed' ? malformedError(shop, error) : error);
     }
-    return result('failed', 'the offline token kept changing during the migration');
+    return done('failed', 'the offline token kept changing during the migration');
   }
 
-  /** The exchange, retried with backoff on transient faults (safe: a retry answers the same pair). */
-  async #exchange(row: TokenRow): Promise<ExpiringOfflineTokenResponse> {
+  /**
+   * The exchange, retried with backoff on transient faults (safe: a retry answers the same pair).
+   * `uncertain`: some attempt got no answer or a 5xx, so Shopify may have applied the exchange.
+   */
+  async #exchange(row: TokenRow): Promise<{ call: TokenCall<ExpiringOfflineTokenResponse>; uncertain: boolean }> {
     const { ring, policy } = this.#ctx;
     const subject = ring.open(row.accessToken, aad(row.shop, 'access_token'));
+    let uncertain = false;
     for (let attempt = 0; ; attempt++) {
-      try {
-        return await migrateToExpiringToken(tokenEndpoint(this.#ctx, row.shop), subject);
-      } catch (error) {
-        const transient = error instanceof ShoptokenError && error.retryable;
-        if (!transient || attempt + 1 >= policy.attempts) throw error;
-        await policy.sleep(backoffDelay(policy, attempt));
-      }
+      const call = await callTokenEndpoint(this.#ctx, row.shop, 'migration', (endpoint) =>
+        migrateToExpiringToken(endpoint, subject),
+      );
+      if (call.ok || call.failure.kind !== 'transient' || attempt + 1 >= policy.attempts) return { call, uncertain };
+      uncertain = true;
+      await policy.sleep(backoffDelay(policy, attempt));
     }
+  }
+
+  /** Clears an intent this run wrote (compare-and-set on the token). */
+  async #clearIntent(row: TokenRow): Promise<void> {
+    const cleared = { ...row, migrationStartedAt: null, updatedAt: this.#ctx.now() };
+    await this.#ctx.storage.swapOfflineAccess(row.shop, { accessToken: row.accessToken }, cleared);
   }
 
   /** The row holding the new pair: a fresh refresh history, the intent cleared. */

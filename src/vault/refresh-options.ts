@@ -31,6 +31,11 @@ export interface RefreshOptions {
   maxDelayMs?: number;
   /** Time limit of one refresh request in ms; 10000 by default. */
   timeoutMs?: number;
+  /**
+   * While Shopify refuses the app's credentials (`invalid_client`), one token request is let through
+   * this often, on the vault's clock, to find out whether they work again; 60000 by default.
+   */
+  credentialsProbeMs?: number;
   /** Waits `ms`; a timer by default (tests inject one that returns at once). */
   sleep?: (ms: number) => Promise<void>;
   /** A number in [0, 1) for jitter; `Math.random` by default. */
@@ -99,6 +104,7 @@ export function checkRefreshOptions(value: RefreshOptions | undefined, problems:
     baseDelayMs: options.baseDelayMs ?? 200,
     maxDelayMs: options.maxDelayMs ?? 5000,
     timeoutMs: options.timeoutMs ?? 10_000,
+    credentialsProbeMs: options.credentialsProbeMs ?? 60_000,
     sleep: options.sleep ?? defaultSleep,
     random: options.random ?? Math.random,
   };
@@ -108,8 +114,9 @@ export function checkRefreshOptions(value: RefreshOptions | undefined, problems:
   if (!Number.isInteger(policy.attempts) || policy.attempts < 1 || policy.attempts > 10) {
     problems.push('refresh.attempts must be an integer from 1 to 10');
   }
-  if (!isDuration(policy.timeoutMs) || policy.timeoutMs === 0) {
-    problems.push('refresh.timeoutMs must be a number of milliseconds > 0');
+  for (const name of ['timeoutMs', 'credentialsProbeMs'] as const) {
+    if (!isDuration(policy[name]) || policy[name] === 0)
+      problems.push(`refresh.${name} must be a number of milliseconds > 0`);
   }
   if (typeof policy.sleep !== 'function') problems.push('refresh.sleep must be a function');
   if (typeof policy.random !== 'function') problems.push('refresh.random must be a function');

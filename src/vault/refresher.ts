@@ -1,18 +1,28 @@
 /**
  * Refreshing expiring offline tokens (shopify-protocol §3.2): one refresh per shop at a time in this
  * process, the row re-read before every attempt, the new pair stored with a compare-and-set on the
- * refresh token used, lost answers recovered by retrying the same stored refresh token, and Shopify's
- * refusals told apart from transient faults.
+ * refresh token used, lost answers recovered by retrying the same stored refresh token. Every failure
+ * is read by `classifyTokenFailure` (§3.6): the shop's final refusal marks it `needs_reauth` (after a
+ * re-read, and after the previous refresh token was tried); the app's credentials refused marks
+ * nothing (see `app-credentials.ts`); transient faults are retried with capped, jittered backoff;
+ * an undocumented answer holds the shop for a long while (`shop-hold.ts`); a malformed success
+ * stores nothing.
  */
 
-import { ConfigError, OAuthResponseError, ShoptokenError } from '../errors.ts';
+import { RefreshDeferredError, ShoptokenError, UnexpectedResponseError } from '../errors.ts';
 import { type ExpiringOfflineTokenResponse, refreshAccessToken } from '../protocol/refresh.ts';
 import { formatScopes } from '../protocol/scopes.ts';
-import type { TokenEndpoint } from '../protocol/tokens.ts';
+import type { TokenFailure } from '../protocol/token-failure.ts';
 import type { TokenRow, TokenStorage } from '../storage/types.ts';
+import type { AppCredentialsGate } from './app-credentials.ts';
 import type { NeedsReauthReason, VaultEmitter } from './events.ts';
 import { type KeyRing, type TokenField, tokenAad } from './keyring.ts';
 import type { RefreshPolicy, ShopifyClient } from './refresh-options.ts';
+import { describeReason, markNeedsReauth, needsReauthError, needsReauthReason, noteFailure } from './row-marks.ts';
+import type { ShopHolds } from './shop-hold.ts';
+import { appCredentialsError, callTokenEndpoint } from './token-call.ts';
+
+export { needsReauthError };
 
 /** A stored offline row and its access token in clear. */
 export interface FreshToken {
@@ -20,7 +30,7 @@ export interface FreshToken {
   accessToken: string;
 }
 
-/** What the refresher works with; the vault owns all of it. */
+/** What the refresher (and the other token jobs) work with; the vault owns all of it. */
 export interface RefresherContext {
   storage: TokenStorage;
   ring: KeyRing;
@@ -28,6 +38,10 @@ export interface RefresherContext {
   shopify: ShopifyClient | null;
   policy: RefreshPolicy;
   events: VaultEmitter;
+  /** Whether Shopify accepts the app's credentials; holds requests while it does not. */
+  gate: AppCredentialsGate;
+  /** Shops held after an undocumented answer. */
+  holds: ShopHolds;
 }
 
 /** What one refresh attempt came to. */
@@ -35,7 +49,8 @@ type Outcome =
   | { kind: 'stored'; fresh: FreshToken }
   | { kind: 'changed' }
   | { kind: 'refused'; reason: NeedsReauthReason }
-  | { kind: 'transient'; error: ShoptokenError };
+  /** `transient`, `ambiguous` or `malformed` (never `shop_terminal` or `app_credentials`). */
+  | { kind: 'failed'; failure: TokenFailure; error: ShoptokenError };
 
 const offlineAad = (shop: string, field: TokenField): string => tokenAad({ shop, kind: 'offline', userId: '', field });
 
@@ -44,38 +59,26 @@ export function isFresh(row: TokenRow, now: number, marginMs: number): boolean {
   return row.expiresAt === null || row.expiresAt - now >= marginMs;
 }
 
-/** The error for a shop whose offline token cannot be used or refreshed any more. */
-export function needsReauthError(shop: string, why: string): ShoptokenError {
-  return new ShoptokenError('ERR_NEEDS_REAUTH', `${shop} must authorize the app again: ${why}`);
-}
-
 /** Full jitter: a random wait up to `base · 2^n`, capped. */
 export function backoffDelay(policy: RefreshPolicy, n: number): number {
   const { baseDelayMs, maxDelayMs, random } = policy;
   return Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** n));
 }
 
-/** The shop's token endpoint with the app's credentials and the policy's timeout; ConfigError without credentials. */
-export function tokenEndpoint(context: Pick<RefresherContext, 'shopify' | 'policy'>, shop: string): TokenEndpoint {
-  const { shopify, policy } = context;
-  if (!shopify) {
-    throw new ConfigError([
-      'shopify: the vault needs the app credentials to reach Shopify (openVault({ shopify: { clientId, clientSecret } }))',
-    ]);
-  }
-  return { ...shopify, fetch: shopify.fetch ?? fetch, shop, signal: AbortSignal.timeout(policy.timeoutMs) };
+/** The error for a 2xx that is not a usable pair: nothing was stored. */
+export function malformedError(shop: string, error: ShoptokenError): UnexpectedResponseError {
+  const status = 'status' in error && typeof error.status === 'number' ? error.status : 200;
+  return new UnexpectedResponseError(
+    status,
+    `Shopify's answer to the token request of ${shop} is not a usable token (${error.message}); nothing was ` +
+      'stored and the stored token is kept; the next attempt repeats the same request',
+    { cause: error, retryable: true },
+  );
 }
 
-/** Shopify's final refusals of a refresh token (or of the app's credentials). */
-function refusal(error: unknown): NeedsReauthReason | null {
-  if (!(error instanceof OAuthResponseError) || error.status >= 500) return null;
-  return error.error === 'invalid_grant' || error.error === 'invalid_client' ? error.error : null;
-}
-
-/** A short, value-free description of a failed grant, stored in `lastRefreshError`. */
-export function describeFailure(error: ShoptokenError): string {
-  if (error instanceof OAuthResponseError) return `${error.error} (HTTP ${error.status})`;
-  return 'status' in error ? `${error.code} (HTTP ${String(error.status)})` : error.code;
+/** The error while a shop is held after an undocumented answer. */
+export function deferredError(shop: string, hold: { until: number; reason: string }, cause?: unknown) {
+  return new RefreshDeferredError(shop, hold.reason, new Date(hold.until), { cause });
 }
 
 /**
@@ -128,7 +131,7 @@ export class Refresher {
   }
 
   async #run(shop: string, marginMs: number): Promise<FreshToken> {
-    const { storage, now, policy } = this.#ctx;
+    const { storage, now, policy, holds } = this.#ctx;
     let failures = 0;
     let lastError: ShoptokenError | undefined;
     let row: TokenRow | null = null;
@@ -141,18 +144,34 @@ export class Refresher {
       if (row.status === 'needs_reauth') throw needsReauthError(shop, row.lastRefreshError ?? 'refresh refused');
       if (row.refreshToken === null) throw needsReauthError(shop, 'the offline token expired and has no refresh token');
       if (row.refreshTokenExpiresAt !== null && row.refreshTokenExpiresAt <= now()) {
-        if (await this.#markNeedsReauth(row, 'refresh_token_expired')) {
-          throw needsReauthError(shop, 'the refresh token expired');
+        if (await markNeedsReauth(this.#ctx, row, 'refresh_token_expired')) {
+          throw needsReauthError(shop, describeReason('refresh_token_expired'));
         }
         continue;
       }
+      const hold = holds.active(shop);
+      if (hold) throw deferredError(shop, hold);
       const outcome = await this.#attempt(row);
-      if (outcome.kind === 'stored') return outcome.fresh;
+      if (outcome.kind === 'stored') {
+        holds.clear(shop);
+        return outcome.fresh;
+      }
       if (outcome.kind === 'refused') {
-        if (await this.#markNeedsReauth(row, outcome.reason)) throw needsReauthError(shop, outcome.reason);
-      } else if (outcome.kind === 'transient') {
-        failures++;
-        lastError = outcome.error;
+        if (await markNeedsReauth(this.#ctx, row, outcome.reason)) {
+          throw needsReauthError(shop, describeReason(outcome.reason));
+        }
+      } else if (outcome.kind === 'failed') {
+        const { failure, error } = outcome;
+        if (failure.kind === 'transient') {
+          failures++;
+          lastError = error;
+          continue;
+        }
+        await noteFailure(this.#ctx, row, error);
+        if (failure.kind === 'malformed') throw malformedError(shop, error);
+        // Ambiguous: not a refusal Shopify documents, so never a mark; but not worth asking again soon.
+        const until = holds.hold(shop, failure.reason);
+        throw deferredError(shop, { until, reason: failure.reason }, error);
       }
       // 'changed', or a mark that lost to a newer row: the next pass reads the winner's row.
     }
@@ -161,12 +180,13 @@ export class Refresher {
         retryable: true,
       });
     }
-    if (row) await this.#noteFailure(row, lastError);
+    if (row) await noteFailure(this.#ctx, row, lastError);
     throw lastError;
   }
 
   /**
-   * One refresh with the stored refresh token and, if Shopify refuses it, with the previous one.
+   * One refresh with the stored refresh token and, if Shopify refuses it for good, with the previous
+   * one, before the shop is marked.
    *
    * The stored token goes first: if the answer to an earlier refresh was lost (commit then drop, or
    * a crash before the write), Shopify answers this same token again with the pair it issued. The
@@ -179,71 +199,29 @@ export class Refresher {
     const current = row.refreshToken as string;
     let refused: NeedsReauthReason | null = null;
     for (const used of row.previousRefreshToken === null ? [current] : [current, row.previousRefreshToken]) {
-      const sentAt = this.#ctx.now();
-      let pair: ExpiringOfflineTokenResponse;
-      try {
-        pair = await refreshAccessToken(this.#endpoint(row.shop), this.#openRefresh(row, used));
-      } catch (error) {
-        const reason = refusal(error);
-        if (reason === null) {
-          if (error instanceof ShoptokenError && error.retryable) return { kind: 'transient', error };
-          throw error;
-        }
-        // Another refresher may have won with this very token: re-read before believing the refusal.
-        const latest = await storage.get(row.shop, 'offline', '');
-        if (latest?.refreshToken !== current) return { kind: 'changed' };
-        refused ??= reason;
-        continue;
+      const call = await callTokenEndpoint(this.#ctx, row.shop, 'refresh_token', (endpoint) =>
+        refreshAccessToken(endpoint, this.#openRefresh(row, used)),
+      );
+      if (call.ok) {
+        const next = rowWithPair(this.#ctx, row, call.value, call.sentAt, used);
+        const stored = await storage.swapOffline(row.shop, { refreshToken: current }, next);
+        return stored
+          ? { kind: 'stored', fresh: { row: next, accessToken: call.value.accessToken } }
+          : { kind: 'changed' };
       }
-      const next = this.#nextRow(row, used, pair, sentAt);
-      const stored = await storage.swapOffline(row.shop, { refreshToken: current }, next);
-      return stored ? { kind: 'stored', fresh: { row: next, accessToken: pair.accessToken } } : { kind: 'changed' };
+      const { failure } = call;
+      if (failure.kind === 'app_credentials') throw appCredentialsError(call);
+      if (failure.kind !== 'shop_terminal') return { kind: 'failed', failure, error: call.error };
+      // Another refresher may have won with this very token: re-read before believing the refusal.
+      const latest = await storage.get(row.shop, 'offline', '');
+      if (latest?.refreshToken !== current) return { kind: 'changed' };
+      refused ??= needsReauthReason(failure);
     }
     return { kind: 'refused', reason: refused as NeedsReauthReason };
   }
 
-  /** The row after a successful refresh: the new pair, and the token just used kept as previous. */
-  #nextRow(row: TokenRow, used: string, pair: ExpiringOfflineTokenResponse, sentAt: number): TokenRow {
-    return rowWithPair(this.#ctx, row, pair, sentAt, used);
-  }
-
-  /** Marks the shop `needs_reauth` unless the row changed; emits the event when this call marked it. */
-  async #markNeedsReauth(row: TokenRow, reason: NeedsReauthReason): Promise<boolean> {
-    const marked = await this.#ctx.storage.swapOffline(
-      row.shop,
-      { refreshToken: row.refreshToken as string },
-      {
-        ...row,
-        status: 'needs_reauth',
-        refreshFailures: row.refreshFailures + 1,
-        lastRefreshError: reason,
-        updatedAt: this.#ctx.now(),
-      },
-    );
-    if (marked) this.#ctx.events.emit('needs_reauth', { shop: row.shop, reason });
-    return marked;
-  }
-
-  /** Counts a transient failure on the row (if it did not change); the shop stays active. */
-  async #noteFailure(row: TokenRow, error: ShoptokenError): Promise<void> {
-    await this.#ctx.storage.swapOffline(
-      row.shop,
-      { refreshToken: row.refreshToken as string },
-      {
-        ...row,
-        refreshFailures: row.refreshFailures + 1,
-        lastRefreshError: describeFailure(error),
-        updatedAt: this.#ctx.now(),
-      },
-    );
-  }
-
   #backoff(n: number): number {
     return backoffDelay(this.#ctx.policy, n);
-  }
-
-  #endpoint(shop: string): TokenEndpoint {
-    return tokenEndpoint(this.#ctx, shop);
   }
 
   #openAccess(row: TokenRow): string {

@@ -84,14 +84,33 @@ export interface OnlineToken extends TokenMetadata {
   user: AssociatedUser;
 }
 
+/** The app and the Shopify an install flow works with, handed to {@link TokenVault.connectApp}. */
+export interface AppConnection {
+  clientId: string;
+  /** Client secrets, current first. */
+  secrets: readonly string[];
+  /** Base-URL template of Shopify (`https://{shop}`, or the emulator's). */
+  baseUrl: string;
+  /** The flow's fetch, if it was given one. */
+  fetch?: typeof fetch | undefined;
+}
+
 /** The vault as the auth flow, the adapters and the CLI use it. */
 export interface TokenVault {
+  /**
+   * Optional. Connects a vault opened without Shopify settings to the flow's app and Shopify, so
+   * refreshes and Admin calls go where the install flow goes; returns the problems (another app,
+   * another Shopify) when the vault has settings of its own that disagree, else `[]`.
+   */
+  connectApp?(app: AppConnection): string[];
   saveOffline(input: OfflineTokenInput): Promise<OfflineToken>;
   saveOnline(input: OnlineTokenInput): Promise<OnlineToken>;
   /** The shop's offline token, or `null` when there is none. */
   offline(shop: string): Promise<OfflineToken | null>;
   /** The user's online token, or `null` when there is none or it has expired. */
   online(shop: string, userId: string): Promise<OnlineToken | null>;
+  /** Deletes the user's online token (a sign-out); true when one was stored. */
+  deleteOnline(shop: string, userId: string): Promise<boolean>;
   /** Records that the shop's install completed (its `afterAuth` succeeded); needs an offline token. */
   markInstalled(shop: string): Promise<void>;
   /** Metadata of every stored token (no values), ordered by shop, kind, user. */

@@ -11,6 +11,7 @@ import { formatScopes, parseScopes } from '../protocol/scopes.ts';
 import { checkBaseUrlTemplate, DEFAULT_SHOPIFY_BASE_URL, isShopDomain } from '../protocol/shop.ts';
 import type { AssociatedUser } from '../protocol/tokens.ts';
 import type { TokenRow, TokenStorage } from '../storage/types.ts';
+import { AppCredentialsGate, type AppCredentialsStatus } from './app-credentials.ts';
 import { ClientCredentials, credentialsDue } from './client-credentials.ts';
 import { verifyCustomToken } from './custom-token.ts';
 import { type NeedsReauthReason, VaultEmitter, type VaultEvents, type VaultListener } from './events.ts';
@@ -25,9 +26,13 @@ import {
   type ShopifyClient,
   type ShopifyClientOptions,
 } from './refresh-options.ts';
-import { isFresh, needsReauthError, Refresher } from './refresher.ts';
+import { isFresh, needsReauthError, Refresher, type RefresherContext } from './refresher.ts';
+import { markNeedsReauth as markRowNeedsReauth } from './row-marks.ts';
+import { ShopHolds } from './shop-hold.ts';
 import { TokenCache, type TokenCacheOptions } from './token-cache.ts';
+import { offlineToken, rowMetadata, withAccessToken } from './token-view.ts';
 import type {
+  AppConnection,
   OfflineToken,
   OfflineTokenInput,
   OnlineToken,
@@ -48,6 +53,13 @@ export interface VaultOptions {
   now?: () => number;
   /** The app's credentials, needed to refresh expiring offline tokens ({@link Vault.token}). */
   shopify?: ShopifyClientOptions;
+  /**
+   * Where Shopify is: `https://{shop}` (the default) or the emulator's `http://127.0.0.1:4010/{shop}`.
+   * The one setting for refreshes (`shopify.baseUrl` defaults to it), the Admin clients of
+   * {@link Vault.admin} and custom-token checks; a `shopify.baseUrl` or `admin.shopifyBaseUrl`
+   * that says otherwise is a ConfigError, so no part of the vault reaches another Shopify.
+   */
+  shopifyBaseUrl?: string;
   /** Refresh margin and retry policy. */
   refresh?: RefreshOptions;
   /** The in-process cache of decrypted offline tokens behind {@link Vault.token}; `{ maxEntries: 0 }` turns it off. */
@@ -76,6 +88,7 @@ const STORAGE_METHODS: readonly (keyof TokenStorage)[] = [
   'list',
   'swapOffline',
   'swapOfflineAccess',
+  'deleteOnline',
   'markInstalled',
   'dueOffline',
   'close',
@@ -105,50 +118,30 @@ function checkShop(shop: unknown): asserts shop is string {
   check('shop', isShopDomain(shop) ? [] : ['must be a canonical shop domain ({name}.myshopify.com, lower case)']);
 }
 
-const time = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+export { rowMetadata };
 
 /**
- * Puts the token value on `target` as a non-enumerable property: usable as `token.accessToken`,
- * but left out of `JSON.stringify`, `util.inspect` (so `console.log`) and object spread.
+ * The vault's one base URL: `shopifyBaseUrl`, else `shopify.baseUrl`, else `admin.shopifyBaseUrl`,
+ * else `https://{shop}`. Pushes a problem when they disagree or the template is bad.
  */
-function withAccessToken<T extends object>(target: T, accessToken: string): T & { accessToken: string } {
-  return Object.defineProperty(target, 'accessToken', { value: accessToken, enumerable: false }) as T & {
-    accessToken: string;
-  };
-}
-
-function offlineToken(row: TokenRow, accessToken: string): OfflineToken {
-  const metadata = rowMetadata(row) as TokenMetadata & { kind: 'offline'; userId: null };
-  return withAccessToken(
-    {
-      ...metadata,
-      expiring: row.refreshToken !== null,
-      grant: row.grant,
-      installedAt: time(row.installedAt),
-      status: row.status,
-    },
-    accessToken,
-  );
-}
-
-/**
- * The metadata of a stored row; reads no sealed value, so it needs no key (the CLI lists with it).
- *
- * @example
- * (await storage.list()).map(rowMetadata)
- */
-export function rowMetadata(row: TokenRow): TokenMetadata {
-  return {
-    shop: row.shop,
-    kind: row.kind,
-    userId: row.kind === 'online' ? row.userId : null,
-    scopes: parseScopes(row.scopes),
-    associatedUserScopes: row.associatedUserScopes === null ? null : parseScopes(row.associatedUserScopes),
-    expiresAt: time(row.expiresAt),
-    refreshTokenExpiresAt: time(row.refreshTokenExpiresAt),
-    createdAt: new Date(row.createdAt),
-    updatedAt: new Date(row.updatedAt),
-  };
+function checkBaseUrls(options: VaultOptions | undefined, problems: string[]): string {
+  const given: [string, unknown][] = [
+    ['shopifyBaseUrl', options?.shopifyBaseUrl],
+    ['shopify.baseUrl', options?.shopify?.baseUrl],
+    ['admin.shopifyBaseUrl', options?.admin?.shopifyBaseUrl],
+  ];
+  const set = given.filter(([, value]) => value !== undefined);
+  const [first] = set;
+  if (!first) return DEFAULT_SHOPIFY_BASE_URL;
+  const problem = typeof first[1] === 'string' ? checkBaseUrlTemplate(first[1]) : 'must be a string';
+  if (problem) {
+    if (first[0] !== 'shopify.baseUrl') problems.push(`${first[0]} ${problem}`);
+    return DEFAULT_SHOPIFY_BASE_URL;
+  }
+  for (const [name, value] of set.slice(1)) {
+    if (value !== first[1]) problems.push(`${name} and ${first[0]} name different Shopify base URLs: give one`);
+  }
+  return first[1] as string;
 }
 
 /**
@@ -167,10 +160,15 @@ export class Vault implements TokenVault {
   readonly #refresher: Refresher;
   readonly #migrator: Migrator;
   readonly #credentials: ClientCredentials;
-  readonly #shopify: ShopifyClient | null;
+  readonly #gate: AppCredentialsGate;
+  /** Shared with the refresher, the migrator and client credentials: {@link Vault.connectApp} fills in `shopify`. */
+  readonly #context: RefresherContext;
   readonly #timeoutMs: number;
   readonly #cache: TokenCache;
-  readonly #adminOptions: AdminOptions;
+  #adminOptions: AdminOptions;
+  #baseUrl: string;
+  /** True when a base URL was given to the constructor (it is then never adopted from a flow). */
+  readonly #baseUrlGiven: boolean;
   #admin: AdminFactory | undefined;
 
   /** Checks the options and reports every problem at once (ConfigError). */
@@ -192,21 +190,84 @@ export class Vault implements TokenVault {
       }
     }
     if (options?.now !== undefined && typeof options.now !== 'function') problems.push('now must be a function');
-    const shopify = checkShopifyOptions(options?.shopify, problems);
+    const base = checkBaseUrls(options, problems);
+    const shopify = checkShopifyOptions(
+      options?.shopify && options.shopify.baseUrl === undefined
+        ? { ...options.shopify, baseUrl: base }
+        : options?.shopify,
+      problems,
+    );
     const policy = checkRefreshOptions(options?.refresh, problems);
     if (problems.length > 0 || !ring) throw new ConfigError(problems);
     this.#storage = storage;
     this.#ring = ring;
     this.#now = options.now ?? Date.now;
     this.#marginMs = policy.marginMs;
-    const context = { storage, ring, now: this.#now, shopify, policy, events: this.#events };
+    const events = this.#events;
+    this.#gate = new AppCredentialsGate({ now: this.#now, events, probeIntervalMs: policy.credentialsProbeMs });
+    const holds = new ShopHolds(this.#now);
+    const context = { storage, ring, now: this.#now, shopify, policy, events, gate: this.#gate, holds };
+    this.#context = context;
     this.#refresher = new Refresher(context);
     this.#migrator = new Migrator(context);
     this.#credentials = new ClientCredentials(context);
-    this.#shopify = shopify;
     this.#timeoutMs = policy.timeoutMs;
     this.#cache = new TokenCache(options.cache);
-    this.#adminOptions = { shopifyBaseUrl: shopify?.baseUrl, now: this.#now, ...options.admin };
+    this.#baseUrl = base;
+    this.#baseUrlGiven = [options.shopifyBaseUrl, options.shopify?.baseUrl, options.admin?.shopifyBaseUrl].some(
+      (value) => value !== undefined,
+    );
+    this.#adminOptions = { now: this.#now, ...options.admin, shopifyBaseUrl: base };
+  }
+
+  get #shopify(): ShopifyClient | null {
+    return this.#context.shopify;
+  }
+
+  /**
+   * Connects a vault opened without Shopify settings to the app and Shopify of an install flow
+   * (`createShoptoken` calls it), so its refreshes, migrations and {@link Vault.admin} clients reach
+   * the same Shopify with the same app. A vault that has its own settings is not changed: the
+   * problems are returned when they name another app or another Shopify (`[]` when they agree).
+   *
+   * @example
+   * const problems = vault.connectApp({ clientId, secrets: [secret], baseUrl: 'https://{shop}' });
+   */
+  connectApp(app: AppConnection): string[] {
+    const problems: string[] = [];
+    const current = this.#shopify;
+    if (current && current.clientId !== app.clientId) {
+      problems.push(
+        `the vault holds the credentials of another app (client id ${current.clientId}, not ${app.clientId})`,
+      );
+    }
+    if ((current || this.#baseUrlGiven) && this.#baseUrl !== app.baseUrl) {
+      problems.push(
+        `the vault reaches Shopify at ${this.#baseUrl} and the install flow at ${app.baseUrl}: give both the same ` +
+          'shopifyBaseUrl (openDefaultVault(config) and createShoptoken({ config }) do)',
+      );
+    }
+    if (problems.length > 0 || current) return problems;
+    this.#context.shopify = {
+      clientId: app.clientId,
+      clientSecret: app.secrets[0] as string,
+      baseUrl: app.baseUrl,
+      fetch: app.fetch,
+    };
+    this.#baseUrl = app.baseUrl;
+    const adminFetch = this.#adminOptions.fetch ?? app.fetch;
+    this.#adminOptions = {
+      ...this.#adminOptions,
+      shopifyBaseUrl: app.baseUrl,
+      ...(adminFetch ? { fetch: adminFetch } : {}),
+    };
+    this.#admin = undefined;
+    return [];
+  }
+
+  /** Where this vault reaches Shopify (its `shopifyBaseUrl`), and the app's client id when it has credentials. */
+  get shopify(): { baseUrl: string; clientId: string | null } {
+    return { baseUrl: this.#baseUrl, clientId: this.#shopify?.clientId ?? null };
   }
 
   /**
@@ -216,7 +277,12 @@ export class Vault implements TokenVault {
    * a compare-and-set; transient faults retried with backoff). Throws a ShoptokenError with code
    * `ERR_NEEDS_REAUTH` when the shop has no token or Shopify refused its refresh token for good
    * (then `needs_reauth` is emitted once), and the last retryable error when Shopify stayed
-   * unreachable (the shop is not marked). A migration to an expiring token that was started and not
+   * unreachable (the shop is not marked). `ERR_APP_CREDENTIALS` (retryable) when Shopify refuses the
+   * app's client id/secret (no shop is marked; see {@link Vault.appCredentials}) and
+   * `ERR_REFRESH_DEFERRED` (retryable) while the shop is held after an answer Shopify does not
+   * document (a 404: 5 minutes, doubling to 1 hour); a token still valid for `marginMs` is served
+   * meanwhile. A malformed answer (no `expires_in`) stores nothing: `ERR_UNEXPECTED_RESPONSE`, and
+   * the next call repeats the same refresh. A migration to an expiring token that was started and not
    * finished (see {@link Vault.migrateToExpiring}) is finished first. Never returns the refresh token.
    *
    * @example
@@ -235,11 +301,9 @@ export class Vault implements TokenVault {
     if (migrationState(row) === 'started' && this.#shopify) {
       // An exchange was sent and its answer not stored: Shopify may have revoked the stored token
       // already, so finish the migration (the same exchange answers the same pair) and use its pair.
-      const result = await this.#migrator.migrate(shop);
-      if (result.status !== 'failed') return this.token(shop, options);
-      // Refused now (uninstalled, or the 7-day window passed): the stored token may be revoked too.
-      await this.#markRow(row, 'migration_failed');
-      throw needsReauthError(shop, `a started migration to expiring tokens could not finish (${result.reason})`);
+      // Refused for good (uninstalled, or the 7-day window passed), the shop is marked and this throws.
+      await this.#migrator.finish(shop);
+      return this.token(shop, options);
     }
     let token: OfflineToken;
     if (row.grant === 'client_credentials') {
@@ -261,13 +325,29 @@ export class Vault implements TokenVault {
 
   /**
    * Listens to a vault event; returns the function that stops listening. `needs_reauth` fires once
-   * when a shop's refresh token is refused for good or lapses (`{ shop, reason }`, no token values).
+   * when a shop's refresh token is refused for good or lapses (`{ shop, reason }`, no token values);
+   * `app_credentials_rejected` (`{ grant, reason }`) once when Shopify refuses the app's client
+   * id/secret, and `app_credentials_restored` (`{ grant, rejectedForMs }`) once they work again.
    *
    * @example
    * vault.on('needs_reauth', ({ shop, reason }) => mailMerchant(shop, reason));
+   * vault.on('app_credentials_rejected', ({ reason }) => pageOnCall(`Shopify refused the app secret: ${reason}`));
    */
   on<E extends keyof VaultEvents>(event: E, listener: VaultListener<E>): () => void {
     return this.#events.on(event, listener);
+  }
+
+  /**
+   * Whether Shopify accepts the app's client id and secret, as this process last saw it. After an
+   * `invalid_client` answer it is `rejected` (no shop is marked): token requests fail fast with
+   * `ERR_APP_CREDENTIALS`, tokens still valid are served, the keeper pauses, and one probe request
+   * per `refresh.credentialsProbeMs` (60 s) is let through until a grant succeeds. Holds no secret.
+   *
+   * @example
+   * const { status, since, reason } = vault.appCredentials(); // { status: 'ok', since: null, … }
+   */
+  appCredentials(): AppCredentialsStatus {
+    return this.#gate.status();
   }
 
   /**
@@ -289,22 +369,8 @@ export class Vault implements TokenVault {
     const stored = Buffer.from(this.#open(row, 'access_token', row.accessToken));
     const given = Buffer.from(String(accessToken));
     if (stored.length !== given.length || !timingSafeEqual(stored, given)) return false;
-    return this.#markRow(row, reason);
-  }
-
-  /**
-   * Marks `row` `needs_reauth` with a compare-and-set on what it holds (its refresh token, else its
-   * sealed access token), so a newer token stored meanwhile is never marked; emits the event once.
-   */
-  async #markRow(row: TokenRow, reason: NeedsReauthReason): Promise<boolean> {
-    this.#cache.delete(row.shop);
-    const next = { ...row, status: 'needs_reauth' as const, lastRefreshError: reason, updatedAt: this.#now() };
-    const marked =
-      row.refreshToken !== null
-        ? await this.#storage.swapOffline(row.shop, { refreshToken: row.refreshToken }, next)
-        : await this.#storage.swapOfflineAccess(row.shop, { accessToken: row.accessToken }, next);
-    if (marked) this.#events.emit('needs_reauth', { shop: row.shop, reason });
-    return marked;
+    // A compare-and-set on what the row holds, so a newer token stored meanwhile is never marked.
+    return markRowNeedsReauth({ storage: this.#storage, now: this.#now, events: this.#events }, row, reason);
   }
 
   /**
@@ -331,7 +397,15 @@ export class Vault implements TokenVault {
    * process.on('SIGTERM', () => void keeper.stop());
    */
   keeper(options?: KeeperOptions): Keeper {
-    return createKeeper({ storage: this.#storage, now: this.#now, token: (shop, o) => this.token(shop, o) }, options);
+    return createKeeper(
+      {
+        storage: this.#storage,
+        now: this.#now,
+        token: (shop, o) => this.token(shop, o),
+        appCredentials: () => this.#gate.status(),
+      },
+      options,
+    );
   }
 
   /**
@@ -339,8 +413,9 @@ export class Vault implements TokenVault {
    * client-credentials grant now and stores it (sealed) as the shop's offline token, replacing any
    * other. From then on {@link Vault.token} renews it by repeating the grant once 80 % of its
    * lifetime has passed or 5 minutes before expiry, whichever is earlier (one grant per shop at a
-   * time). Shopify's refusal (`invalid_client`: a store of another organization) throws a
-   * ShoptokenError (`ERR_OAUTH_RESPONSE`) saying so, and stores nothing. Needs the `shopify` option.
+   * time). Shopify's refusal (`shop_not_permitted`: a store of another organization, or one where the
+   * app is not installed) throws a ShoptokenError (`ERR_OAUTH_RESPONSE`) saying so, and stores
+   * nothing; refused later, at a renewal, it marks the shop `needs_reauth`. Needs the `shopify` option.
    *
    * @example
    * await vault.useClientCredentials('own-store.myshopify.com');
@@ -374,7 +449,7 @@ export class Vault implements TokenVault {
     checkShop(shop);
     // Visible ASCII only: anything else could not be sent as a header, and the error saying so would quote it.
     const usable = typeof accessToken === 'string' && /^[\x21-\x7e]{1,512}$/.test(accessToken);
-    const baseUrl = options?.shopifyBaseUrl ?? this.#shopify?.baseUrl ?? DEFAULT_SHOPIFY_BASE_URL;
+    const baseUrl = options?.shopifyBaseUrl ?? this.#baseUrl;
     const baseUrlProblem = typeof baseUrl === 'string' ? checkBaseUrlTemplate(baseUrl) : 'must be a string';
     check('custom token import', [
       ...(usable ? [] : ['the token must be 1 to 512 visible ASCII characters']),
@@ -512,6 +587,19 @@ export class Vault implements TokenVault {
     const row = await this.#storage.get(shop, 'online', userId);
     if (!row || row.expiresAt === null || this.#now() >= row.expiresAt) return null;
     return this.#online(row, this.#open(row, 'access_token', row.accessToken));
+  }
+
+  /**
+   * Deletes the user's online token: what a sign-out does, so a session cookie bound to it no longer
+   * opens a session. Returns true when one was stored.
+   *
+   * @example
+   * await vault.deleteOnline('cool-shop.myshopify.com', '42');
+   */
+  async deleteOnline(shop: string, userId: string): Promise<boolean> {
+    checkShop(shop);
+    check('userId', typeof userId === 'string' && USER_ID.test(userId) ? [] : ['must be a string of digits']);
+    return this.#storage.deleteOnline(shop, userId);
   }
 
   async list(): Promise<TokenMetadata[]> {

@@ -89,13 +89,13 @@ describe('admin(shop): offline token', () => {
     assert.deepEqual(t.events, [{ shop: SHOP, reason: 'admin_unauthorized' }]);
   });
 
-  it('an uninstalled shop: the forced refresh is refused → needs_reauth (invalid_grant), no retry', async () => {
+  it('an uninstalled shop: the forced refresh is refused (dead refresh token) → needs_reauth, no retry', async () => {
     const t = setup();
     await installOffline(t);
     t.emulator.uninstall(SHOP, APP.clientId);
     await assert.rejects(t.admin(SHOP).request(SHOP_QUERY), isNeedsReauth);
     assert.deepEqual(graphqlStatuses(t.emulator), [401]);
-    assert.deepEqual(t.events, [{ shop: SHOP, reason: 'invalid_grant' }]);
+    assert.deepEqual(t.events, [{ shop: SHOP, reason: 'refresh_token_revoked' }]);
   });
 
   it('a revoked non-expiring token: read again, retried once, marked needs_reauth once, then never sent again', async () => {

@@ -123,6 +123,7 @@ describe('shoptoken migrate-expiring', () => {
         migrated: [shops[0], shops[2]],
         alreadyExpiring: [shops[1]],
         failed: [],
+        notAttempted: [],
       });
       const human = await cli(['--dry-run'], env);
       assert.match(human.stdout, /would migrate: 2/);
@@ -148,6 +149,7 @@ describe('shoptoken migrate-expiring', () => {
         migrated: [shops[0], shops[1]],
         alreadyExpiring: [shops[3]],
         failed: [{ shop: shops[2], reason: 'invalid_subject_token (HTTP 400)' }],
+        notAttempted: [],
       });
       assert.match(result.stderr, /shops 3\/3 \(100%\)/, 'a plain progress line when stderr is not a terminal');
       assertNoValues(result.stdout + result.stderr, originals.values());
@@ -159,6 +161,42 @@ describe('shoptoken migrate-expiring', () => {
       }
       assert.equal((await vault.offline(shops[2]!))?.accessToken, originals.get(shops[2]!), 'the failed shop is kept');
       await vault.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('the app’s credentials refused: stops after the first refusal, the rest not attempted, exit 1', async () => {
+    const { emulator, server, env, shops, originals, open } = await fixture(5);
+    try {
+      const wrongSecret = 'shpss_mistyped_secret_value_0000';
+      const result = await cli(['--json', '--concurrency', '1'], { ...env, SHOPIFY_API_SECRET: wrongSecret });
+      assert.equal(result.code, 1);
+      assert.deepEqual(JSON.parse(result.stdout), {
+        dryRun: false,
+        migrated: [],
+        alreadyExpiring: [],
+        failed: [{ shop: shops[0], reason: 'invalid_client (HTTP 400)' }],
+        notAttempted: shops.slice(1).map((shop) => ({ shop, reason: 'app credentials rejected' })),
+      });
+      assert.deepEqual(
+        emulator.requests().filter((request) => request.grantType === TOKEN_EXCHANGE_GRANT).length,
+        1,
+        'one exchange sent, none after the refusal',
+      );
+      const messages = result.stderr.match(/Shopify refused the app's credentials/g) ?? [];
+      assert.equal(messages.length, 1, 'one clear message');
+      assert.match(result.stderr, /check SHOPIFY_API_KEY and SHOPIFY_API_SECRET/);
+      assertNoValues(result.stdout + result.stderr, [...originals.values(), wrongSecret, APP.clientSecret]);
+      // Nothing changed: every shop still holds its token, none marked, none with an intent.
+      const vault = open();
+      assert.ok((await vault.migrationPlan()).every((entry) => entry.state === 'non_expiring'));
+      for (const shop of shops) assert.equal((await vault.offline(shop))?.status, 'active');
+      await vault.close();
+      // The secret fixed, a rerun migrates everything.
+      const rerun = await cli(['--json'], env);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      assert.deepEqual(JSON.parse(rerun.stdout).migrated, shops);
     } finally {
       await server.close();
     }

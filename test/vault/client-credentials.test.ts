@@ -20,6 +20,7 @@ const MINUTE = 60_000;
 function setup() {
   const emulator = createEmulator({ apps: [APP] });
   emulator.setOrganizationApp(SHOP, APP.clientId);
+  emulator.install(SHOP, APP.clientId, ['write_products']);
   const sleeps: number[] = [];
   const storage = createMemoryStorage();
   const vault = openVault({
@@ -127,5 +128,74 @@ describe('client credentials through the emulator', () => {
     assert.deepEqual(await vault.migrationPlan(), [{ shop: SHOP, state: 'expiring' }]);
     assert.equal((await vault.migrateToExpiring(SHOP)).status, 'already_expiring');
     assert.equal(emulator.grants().filter((grant) => grant.grantType === TOKEN_EXCHANGE_GRANT).length, 0);
+  });
+});
+
+/** Client-credentials requests, including those a fault answered. */
+const sent = (emulator: Emulator) =>
+  emulator.requests().filter((request) => request.grantType === 'client_credentials');
+
+describe('client credentials refused', () => {
+  it('renewal refused shop_not_permitted (the app was uninstalled): the shop is marked needs_reauth once', async () => {
+    const { emulator, vault, storage } = setup();
+    const events: unknown[] = [];
+    vault.on('needs_reauth', (event) => {
+      events.push(event);
+    });
+    await vault.useClientCredentials(SHOP);
+    emulator.uninstall(SHOP, APP.clientId);
+    emulator.clock.advance(LIFETIME);
+    await assert.rejects(vault.token(SHOP), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'ERR_NEEDS_REAUTH');
+      assert.match(error.message, /shop_not_permitted/);
+      return true;
+    });
+    assert.equal((await storage.get(SHOP, 'offline', ''))?.status, 'needs_reauth');
+    assert.deepEqual(events, [{ shop: SHOP, reason: 'shop_not_permitted' }]);
+    await assert.rejects(vault.token(SHOP), { code: 'ERR_NEEDS_REAUTH' });
+    assert.deepEqual(
+      grants(emulator).map((grant) => grant.status),
+      [200, 400],
+    );
+  });
+
+  it('acquisition refused invalid_client: ERR_APP_CREDENTIALS, nothing stored, no shop marked', async () => {
+    const { emulator, vault } = setup();
+    emulator.faults.add({ endpoint: 'token', grantType: 'client_credentials', status: 401, error: 'invalid_client' });
+    await assert.rejects(vault.useClientCredentials(SHOP), { code: 'ERR_APP_CREDENTIALS' });
+    assert.equal(await vault.offline(SHOP), null);
+    assert.equal(vault.appCredentials().status, 'rejected');
+    // Fail fast: a second acquisition within the probe interval sends nothing.
+    await assert.rejects(vault.useClientCredentials(SHOP), { code: 'ERR_APP_CREDENTIALS' });
+    assert.equal(sent(emulator).length, 1);
+  });
+
+  it('renewal refused invalid_client: the token still valid is served, the state is rejected, nothing marked', async () => {
+    const { emulator, vault, storage } = setup();
+    const acquired = await vault.useClientCredentials(SHOP);
+    emulator.clock.advance(LIFETIME * 0.85); // due for renewal, hours of validity left
+    emulator.faults.add({ endpoint: 'token', grantType: 'client_credentials', status: 401, error: 'invalid_client' });
+    assert.equal((await vault.token(SHOP)).accessToken, acquired.accessToken);
+    assert.equal(vault.appCredentials().status, 'rejected');
+    assert.equal((await vault.token(SHOP)).accessToken, acquired.accessToken, 'served without a request');
+    assert.equal(sent(emulator).length, 2);
+    assert.equal((await storage.get(SHOP, 'offline', ''))?.status, 'active');
+    // Once it is no longer valid for the margin, the caller is told why.
+    await assert.rejects(vault.token(SHOP, { marginMs: LIFETIME }), { code: 'ERR_APP_CREDENTIALS' });
+  });
+
+  it('renewal answered 404: held, recorded, the valid token served meanwhile, never marked', async () => {
+    const { emulator, vault, storage } = setup();
+    const acquired = await vault.useClientCredentials(SHOP);
+    emulator.clock.advance(LIFETIME * 0.85);
+    emulator.faults.add({ endpoint: 'token', grantType: 'client_credentials', status: 404 });
+    assert.equal((await vault.token(SHOP)).accessToken, acquired.accessToken);
+    assert.equal((await vault.token(SHOP)).accessToken, acquired.accessToken);
+    assert.equal(sent(emulator).length, 2, 'held: no second request');
+    const row = await storage.get(SHOP, 'offline', '');
+    assert.deepEqual([row?.status, row?.lastRefreshError], ['active', 'invalid_request (HTTP 404)']);
+    await assert.rejects(vault.token(SHOP, { marginMs: LIFETIME }), { code: 'ERR_REFRESH_DEFERRED' });
+    emulator.clock.advance(5 * MINUTE);
+    assert.notEqual((await vault.token(SHOP)).accessToken, acquired.accessToken, 'renewed after the hold');
   });
 });

@@ -124,7 +124,7 @@ describe('vault.token through the emulator', () => {
     emulator.revokeRefreshTokens(SHOP, APP.clientId);
     emulator.clock.advance(2 * HOUR);
     await assert.rejects(vault.token(SHOP), { code: 'ERR_NEEDS_REAUTH' });
-    assert.deepEqual(events, [{ shop: SHOP, reason: 'invalid_grant' }]);
+    assert.deepEqual(events, [{ shop: SHOP, reason: 'refresh_token_revoked' }]);
   });
 
   it('503 then success: refreshed; 503 forever: a retryable error and the shop stays usable', async () => {

@@ -22,6 +22,7 @@ const MINUTE = 60_000;
 function setup(storage: TokenStorage = createMemoryStorage(), options: KeeperOptions = {}) {
   const emulator = createEmulator({ apps: [APP] });
   emulator.setOrganizationApp(SHOP, APP.clientId);
+  emulator.install(SHOP, APP.clientId, ['write_products']);
   const vault = openVault({
     storage,
     keys: [{ id: 'k1', key: randomBytes(32) }],
@@ -58,6 +59,8 @@ describe('keeper: client-credentials tokens', () => {
           refreshed: 1,
           failed: 0,
           needsReauth: 0,
+          deferred: 0,
+          paused: null,
           durationMs: 0,
         },
       );

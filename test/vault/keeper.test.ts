@@ -148,6 +148,8 @@ describe('keeper.runOnce', () => {
         refreshed: 1,
         failed: 0,
         needsReauth: 0,
+        deferred: 0,
+        paused: null,
         durationMs: 0,
       },
     );

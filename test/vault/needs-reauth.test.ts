@@ -51,6 +51,6 @@ describe('needs_reauth', () => {
     emulator.uninstall(SHOP, APP.clientId); // the exchange is now refused (invalid_subject_token)
     await assert.rejects(vault.token(SHOP), { code: 'ERR_NEEDS_REAUTH' });
     assert.equal((await storage.get(SHOP, 'offline', ''))?.status, 'needs_reauth');
-    assert.deepEqual(events, ['migration_failed']);
+    assert.deepEqual(events, ['invalid_subject_token']);
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { ConfigError, OAuthResponseError, ShoptokenError } from '../../src/errors.ts';
+import { AppCredentialsError, ConfigError, RefreshDeferredError, ShoptokenError } from '../../src/errors.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
@@ -376,26 +376,50 @@ describe('vault.token: refusals', () => {
     assert.deepEqual(context.events, []);
   });
 
-  it('invalid_client: needs_reauth with that reason', async () => {
+  it('invalid_client (a wrong secret): the app is at fault, so no shop is marked and later calls fail fast', async () => {
     const shopify = new FakeShopify();
     const storage = createMemoryStorage();
     const keys = [{ id: 'k1', key: randomBytes(32) }];
     const clock = { now: START };
     const seeded = setup({ shopify, storage, keys, clock });
     await install(seeded);
-    const events: NeedsReauthEvent[] = [];
+    const events: unknown[] = [];
     const vault = openVault({
       storage,
       keys,
       now: () => clock.now,
       shopify: { clientId: CLIENT_ID, secrets: ['a-rotated-wrong-secret', CLIENT_SECRET], fetch: shopify.fetch },
     });
-    vault.on('needs_reauth', (event) => {
-      events.push(event);
-    });
+    for (const name of ['needs_reauth', 'app_credentials_rejected', 'app_credentials_restored'] as const) {
+      vault.on(name, (event) => {
+        events.push({ name, ...event });
+      });
+    }
     clock.now += 2 * HOUR;
-    await assert.rejects(vault.token(SHOP), { code: 'ERR_NEEDS_REAUTH' });
-    assert.deepEqual(events, [{ shop: SHOP, reason: 'invalid_client' }]);
+    const error = await vault.token(SHOP).catch((e: unknown) => e);
+    assert.ok(error instanceof AppCredentialsError);
+    assert.equal(error.code, 'ERR_APP_CREDENTIALS');
+    assert.equal(error.retryable, true);
+    assert.match(error.message, /SHOPIFY_API_KEY and SHOPIFY_API_SECRET/);
+    assert.ok(!error.message.includes('a-rotated-wrong-secret') && !error.message.includes(CLIENT_SECRET));
+    assert.deepEqual(events, [
+      { name: 'app_credentials_rejected', grant: 'refresh_token', reason: 'invalid_client (HTTP 400)' },
+    ]);
+    assert.equal(shopify.requests.length, 1, 'the previous refresh token is not tried for the app’s fault');
+    const row = (await storage.get(SHOP, 'offline', ''))!;
+    assert.equal(row.status, 'active');
+    assert.equal(row.refreshFailures, 0, 'the row is not touched');
+    assert.deepEqual(vault.appCredentials(), {
+      status: 'rejected',
+      since: new Date(clock.now),
+      reason: 'invalid_client (HTTP 400)',
+      grant: 'refresh_token',
+      nextProbeAt: new Date(clock.now + 60_000),
+    });
+    // Within the probe interval: refused at once, no request.
+    await assert.rejects(vault.token(SHOP), { code: 'ERR_APP_CREDENTIALS' });
+    assert.equal(shopify.requests.length, 1);
+    assert.equal(events.length, 1);
   });
 
   it('a lapsed refresh token: needs_reauth without a request', async () => {
@@ -407,16 +431,21 @@ describe('vault.token: refusals', () => {
     assert.deepEqual(context.events, [{ shop: SHOP, reason: 'refresh_token_expired' }]);
   });
 
-  it('another OAuth error is thrown as it is and marks nothing', async () => {
+  it('an undocumented 4xx is not a refusal: held for 5 minutes, recorded, never marked', async () => {
     const context = setup();
     await install(context);
     context.clock.now += 2 * HOUR;
     context.shopify.faults.push({ status: 400 });
     const error = await context.vault.token(SHOP).catch((e: unknown) => e);
-    assert.ok(error instanceof ShoptokenError && !(error instanceof OAuthResponseError && error.retryable));
-    assert.notEqual((error as ShoptokenError).code, 'ERR_NEEDS_REAUTH');
-    assert.equal((await context.stored()).row.status, 'active');
-    assert.equal(context.shopify.requests.length, 1);
+    assert.ok(error instanceof RefreshDeferredError);
+    assert.equal(error.code, 'ERR_REFRESH_DEFERRED');
+    assert.equal(error.retryable, true);
+    assert.equal(error.retryAt.getTime(), context.clock.now + 5 * 60_000);
+    const { row } = await context.stored();
+    assert.equal(row.status, 'active');
+    assert.equal(row.lastRefreshError, 'ERR_UNEXPECTED_RESPONSE (HTTP 400)');
+    assert.equal(context.shopify.requests.length, 1, 'the previous refresh token is not tried');
+    assert.deepEqual(context.events, []);
   });
 
   it('an unknown shop: ERR_NEEDS_REAUTH', async () => {
