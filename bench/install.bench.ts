@@ -84,7 +84,8 @@ export async function installBench(): Promise<{ lines: string[]; ratio: number }
       shopifyBaseUrl,
     });
     app.server.set((req, res) => {
-      void (async () => sendWebResponse(res, (await st.handle(toWebRequest(req))) ?? new Response('app home')))();
+      const request = toWebRequest(req);
+      void (async () => sendWebResponse(res, (request && (await st.handle(request))) ?? new Response('app home')))();
     });
     return st;
   }

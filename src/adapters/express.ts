@@ -3,16 +3,19 @@
  * Express 4 and 5: errors are passed to next().
  *
  * @example
- * app.use(shoptokenExpress(shoptoken));                      // /auth and /auth/callback
+ * app.use(shoptokenExpress(shoptoken));                      // /auth, /auth/callback, POST /auth/logout
  * app.get('/app', requireShoptokenSession(shoptoken), (req, res) => {
  *   const { shop, online, offline } = res.locals.shopSession; // AppSession
  * });
  */
 
+// First: on a Node too old for shoptoken this fails with one clear message (see node-guard.ts).
+import '../node-guard.ts';
+
 import type { Request as ExpressRequest, RequestHandler } from 'express';
 import type { AppSession, Shoptoken } from '../auth/types.ts';
 import { sendWebResponse } from './node-http.ts';
-import { webRequest } from './request.ts';
+import { isFlowPath, unconvertedResponse, webRequest } from './request.ts';
 
 /** What {@link shoptokenExpress} puts at `res.locals.shoptoken`. */
 export interface ShoptokenExpressLocals {
@@ -28,8 +31,12 @@ function toRequest(req: ExpressRequest): Request | null {
 /** Answers shoptoken's auth paths; on any other path sets `res.locals.shoptoken` and calls next(). */
 export function shoptokenExpress(st: Shoptoken): RequestHandler {
   return (req, res, next) => {
-    // A TRACE or the like (no web Request can carry it) is never one of shoptoken's paths, nor signed in.
     const request = toRequest(req);
+    // A TRACE or the like (no web Request can carry it): 405 on shoptoken's paths; elsewhere the app's, signed out.
+    if (!request && isFlowPath(st, req.originalUrl)) {
+      sendWebResponse(res, unconvertedResponse(st, req, req.originalUrl)).catch(next);
+      return;
+    }
     (request ? st.handle(request) : Promise.resolve(null))
       .then(async (response) => {
         if (response) return sendWebResponse(res, response);
@@ -49,7 +56,7 @@ export function requireShoptokenSession(st: Shoptoken): RequestHandler {
   return (req, res, next) => {
     const request = toRequest(req);
     if (!request) {
-      res.sendStatus(405);
+      sendWebResponse(res, unconvertedResponse(st, req, req.originalUrl)).catch(next);
       return;
     }
     st.requireSession(request)

@@ -2,15 +2,18 @@
  * Koa middleware (Koa is a peer dependency; only its types are imported).
  *
  * @example
- * app.use(shoptokenKoa(shoptoken));                          // /auth and /auth/callback
+ * app.use(shoptokenKoa(shoptoken));                          // /auth, /auth/callback, POST /auth/logout
  * router.get('/app', requireShoptokenSession(shoptoken), (ctx) => {
  *   const { shop, online, offline } = ctx.state.shopSession;  // AppSession
  * });
  */
 
+// First: on a Node too old for shoptoken this fails with one clear message (see node-guard.ts).
+import '../node-guard.ts';
+
 import type { Context, Middleware } from 'koa';
 import type { AppSession, Shoptoken } from '../auth/types.ts';
-import { webRequest } from './request.ts';
+import { isFlowPath, unconvertedResponse, webRequest } from './request.ts';
 
 /** What {@link shoptokenKoa} puts at `ctx.state.shoptoken`. */
 export interface ShoptokenKoaState {
@@ -37,8 +40,10 @@ async function respond(ctx: Context, response: Response): Promise<void> {
 /** Answers shoptoken's auth paths; on any other path sets `ctx.state.shoptoken` and calls next(). */
 export function shoptokenKoa(st: Shoptoken): Middleware {
   return async (ctx, next) => {
-    // A TRACE or the like (no web Request can carry it) is never one of shoptoken's paths, nor signed in.
     const request = toRequest(ctx);
+    // A TRACE or the like (no web Request can carry it): 405 on shoptoken's paths; elsewhere the app's, signed out.
+    if (!request && isFlowPath(st, ctx.originalUrl))
+      return respond(ctx, unconvertedResponse(st, ctx.req, ctx.originalUrl));
     const response = request ? await st.handle(request) : null;
     if (response) return respond(ctx, response);
     let session: Promise<AppSession | null> | undefined;
@@ -54,10 +59,7 @@ export function shoptokenKoa(st: Shoptoken): Middleware {
 export function requireShoptokenSession(st: Shoptoken): Middleware {
   return async (ctx, next) => {
     const request = toRequest(ctx);
-    if (!request) {
-      ctx.status = 405;
-      return;
-    }
+    if (!request) return respond(ctx, unconvertedResponse(st, ctx.req, ctx.originalUrl));
     const result = await st.requireSession(request);
     if (result instanceof Response) return respond(ctx, result);
     ctx.state.shopSession = result;

@@ -9,6 +9,7 @@ import { coversScopes } from '../protocol/scopes.ts';
 import { normalizeShop } from '../protocol/shop.ts';
 import { verifySignedQuery } from '../protocol/signed-query.ts';
 import { serializeCookie } from './cookies.ts';
+import { needsReauth } from './offline-usable.ts';
 import type { AuthRuntime } from './options.ts';
 import { escapeIframeResponse, redirectResponse, textResponse } from './responses.ts';
 import { type AuthLeg, STATE_TTL_SECONDS } from './state-store.ts';
@@ -43,8 +44,11 @@ export async function startLeg(rt: AuthRuntime, shop: string, leg: AuthLeg): Pro
   return redirectResponse(location.href, [cookie]);
 }
 
-/** Handles `GET {authPath}`. */
-export async function handleBegin(rt: AuthRuntime, url: URL): Promise<Response> {
+/**
+ * Handles `GET {authPath}`. For HEAD (`head`) only the checks that change nothing run: it answers
+ * their 400, the iframe-escape page, or an empty 200 — it never issues a state.
+ */
+export async function handleBegin(rt: AuthRuntime, url: URL, head = false): Promise<Response> {
   const params = url.searchParams;
   const shops = params.getAll('shop');
   const shop = shops.length === 1 ? normalizeShop(shops[0]) : null;
@@ -58,18 +62,22 @@ export async function handleBegin(rt: AuthRuntime, url: URL): Promise<Response> 
 
   // The signature covered `embedded=1`, so the top-level URL carries only the (checked) shop.
   if (params.get('embedded') === '1') return escapeIframeResponse(authUrl(rt, shop));
+  if (head) return textResponse(200, '');
 
   return startLeg(rt, shop, await chooseLeg(rt, shop));
 }
 
 /**
- * The per-user leg alone when the shop's offline token is usable: it covers the configured scopes
- * and has not expired (a token without `expiresAt` never does). Otherwise the install leg mints a
- * new offline token first — a re-mint when the shop was installed before, so not a new install.
+ * The per-user leg alone when the shop's offline token is usable: it covers the configured scopes,
+ * has not expired (a token without `expiresAt` never does), and Shopify has not refused it for good
+ * (see {@link needsReauth}: marked `needs_reauth`, or its refresh token lapsed). Otherwise the
+ * install leg mints a new offline token first (stored `active`) — a re-mint when the shop was
+ * installed before, so not a new install: the sign-in after it calls `afterLogin`.
  */
 async function chooseLeg(rt: AuthRuntime, shop: string): Promise<AuthLeg> {
   const offline = await rt.vault.offline(shop);
   if (!offline || !coversScopes(offline.scopes, rt.options.scopes)) return 'install';
-  const expired = offline.expiresAt !== null && offline.expiresAt.getTime() <= rt.now();
-  return expired ? 'install' : 'login';
+  const now = rt.now();
+  const expired = offline.expiresAt !== null && offline.expiresAt.getTime() <= now;
+  return expired || needsReauth(offline, now) ? 'install' : 'login';
 }

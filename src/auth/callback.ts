@@ -1,6 +1,7 @@
 /**
  * `GET {callbackPath}`: Shopify's redirect back with an authorization code. Every check runs before
- * anything is stored, and each failing check alone answers with a 4xx that stores nothing:
+ * anything is stored, and each failing check alone answers with a 4xx that stores nothing (a 5xx
+ * only when Shopify itself fails, or refuses the app's own credentials: see exchange-failure.ts):
  *
  * 1. shop, then hmac and timestamp (Shopify's signature over the query), then the code — neither the
  *    state nor the browser's state cookie is touched, so a forged callback link cannot break an
@@ -9,7 +10,11 @@
  *    state store for this shop — then consumed, so a callback cannot be replayed; from here on every
  *    answer clears the state cookie;
  * 3. the code exchange (bounded by `exchangeTimeoutMs`), whose token kind must match the leg and
- *    whose scopes must cover the app's.
+ *    whose scopes must cover the app's. A code Shopify refuses, or a token of the other kind (the
+ *    user edited `grant_options[]` in the authorize URL), gets a 400 page that restarts the flow.
+ *
+ * A HEAD request runs only step 1 and answers its 400 or an empty 200: no state is consumed and no
+ * code exchanged.
  *
  * The install leg stores the offline token and chains straight into the per-user leg (Shopify skips
  * the consent screen, the scopes being granted); the login leg stores the online token, calls
@@ -18,40 +23,22 @@
  * origin.
  */
 
-import { OAuthResponseError, ShoptokenError, TransportError } from '../errors.ts';
 import { coversScopes, missingScopes } from '../protocol/scopes.ts';
 import { verifySignedQuery } from '../protocol/signed-query.ts';
 import { exchangeAuthorizationCode, type TokenResponse } from '../protocol/tokens.ts';
 import { authUrl, startLeg } from './begin.ts';
 import { clearCookie, readCookie } from './cookies.ts';
+import { exchangeFailureResponse } from './exchange-failure.ts';
 import { isValidHostParam } from './host-param.ts';
+import { needsReauth } from './offline-usable.ts';
 import type { AuthRuntime } from './options.ts';
-import { redirectResponse, textResponse } from './responses.ts';
+import { redirectResponse, restartResponse, textResponse } from './responses.ts';
 import { sessionCookie } from './session.ts';
 import { safeEqual } from './signing.ts';
 import { STATE_TTL_SECONDS, type StateRecord } from './state-store.ts';
 
 const CODE = /^[A-Za-z0-9._~-]{1,512}$/;
 const RESTART_HINT = 'start again from the app';
-
-/**
- * The status and message of a failed exchange, never carrying the code, a token or the secret: 504
- * when the exchange ran out of time (`timedOut`: its deadline signal fired), else 502.
- */
-function exchangeFailure(error: ShoptokenError, timedOut: boolean): [status: number, message: string] {
-  if (error instanceof OAuthResponseError) {
-    const reason = error.error.replace(/[^A-Za-z0-9_.-]/g, '');
-    return [
-      502,
-      `Shopify refused the authorization code (HTTP ${error.status}${reason ? `, ${reason}` : ''}); ${RESTART_HINT}`,
-    ];
-  }
-  if (error instanceof TransportError) {
-    if (timedOut) return [504, `Shopify did not answer in time; ${RESTART_HINT}`];
-    return [502, 'Could not reach Shopify to exchange the authorization code'];
-  }
-  return [502, 'Shopify answered the token request with an unexpected response'];
-}
 
 /** Where the browser goes once signed in: always on the app's origin, never a target taken from the query. */
 function afterAuthUrl(rt: AuthRuntime, shop: string, host: string | null): string {
@@ -92,8 +79,8 @@ async function takeState(
 const at = (now: number, seconds: number | null): Date | null =>
   seconds === null ? null : new Date(now + seconds * 1000);
 
-/** Handles `GET {callbackPath}`. */
-export async function handleCallback(rt: AuthRuntime, request: Request, url: URL): Promise<Response> {
+/** Handles `GET {callbackPath}` (and HEAD: see above). */
+export async function handleCallback(rt: AuthRuntime, request: Request, url: URL, head = false): Promise<Response> {
   const params = url.searchParams;
 
   // Before the state is examined a failure sets no cookie: the browser keeps its pending state.
@@ -106,6 +93,7 @@ export async function handleCallback(rt: AuthRuntime, request: Request, url: URL
   const codes = params.getAll('code');
   const code = codes.length === 1 && CODE.test(codes[0]!) ? codes[0]! : null;
   if (code === null) return textResponse(400, 'The callback has no valid authorization code');
+  if (head) return textResponse(200, '');
 
   const clearState = clearCookie(rt.cookies.state, rt.options.cookieSecure);
   const fail = (status: number, message: string) => textResponse(status, message, [clearState]);
@@ -127,12 +115,17 @@ export async function handleCallback(rt: AuthRuntime, request: Request, url: URL
     const grant = record.leg === 'install' ? { code, expiring: rt.options.expiringOfflineTokens } : { code };
     token = await exchangeAuthorizationCode(endpoint, grant);
   } catch (error) {
-    if (error instanceof ShoptokenError) return fail(...exchangeFailure(error, deadline.aborted));
+    const failed = exchangeFailureResponse(rt, shop, error, deadline.aborted, [clearState]);
+    if (failed) return failed;
     throw error;
   }
 
   const expected = record.leg === 'install' ? 'offline' : 'online';
-  if (token.kind !== expected) return fail(502, `Shopify returned an ${token.kind} token where ${expected} was asked`);
+  if (token.kind !== expected) {
+    // The user edited `grant_options[]` in the authorize URL: this code cannot serve this leg.
+    const message = `Shopify returned an ${token.kind} access token where this step asked for an ${expected} one (the sign-in link was changed). Nothing was saved.`;
+    return restartResponse(400, message, authUrl(rt, shop), [clearState]);
+  }
   if (!coversScopes(token.scopes, rt.options.scopes)) {
     const missing = missingScopes(rt.options.scopes, token.scopes);
     return fail(403, `Shopify granted fewer scopes than the app needs (missing: ${missing.join(', ')})`);
@@ -161,8 +154,9 @@ export async function handleCallback(rt: AuthRuntime, request: Request, url: URL
     user: token.associatedUser,
   });
   const offline = await rt.vault.offline(shop);
-  // The offline token vanished between the legs (e.g. an uninstall): run the flow again from the start.
-  if (!offline) return redirectResponse(authUrl(rt, shop), [clearState]);
+  // The offline token vanished between the legs (e.g. an uninstall), or Shopify refused it for good
+  // meanwhile: run the flow again from the start, whose offline leg mints a new one. No hook sees it.
+  if (!offline || needsReauth(offline, rt.now())) return redirectResponse(authUrl(rt, shop), [clearState]);
 
   const user = online.user;
   const missingUserScopes = missingScopes(rt.options.scopes, token.associatedUserScopes);
@@ -174,6 +168,6 @@ export async function handleCallback(rt: AuthRuntime, request: Request, url: URL
   } else {
     await rt.afterLogin?.({ shop, offline, online, user, missingUserScopes });
   }
-  const cookies = [clearState, sessionCookie(rt, shop, online.userId, token.expiresIn)];
+  const cookies = [clearState, sessionCookie(rt, shop, online.userId, token.accessToken, token.expiresIn)];
   return redirectResponse(afterAuthUrl(rt, shop, params.get('host')), cookies);
 }

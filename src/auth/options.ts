@@ -3,13 +3,16 @@
  * turns them into the runtime the handlers share.
  */
 
+import { redirectUrlProblems } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
 import { parseScopes } from '../protocol/scopes.ts';
 import { checkBaseUrlTemplate, DEFAULT_SHOPIFY_BASE_URL } from '../protocol/shop.ts';
 import type { TokenVault } from '../vault/types.ts';
+import { mergeConfig } from './config-options.ts';
 import { type CookieNames, cookieNames } from './cookies.ts';
 import { createSigner, type Signer } from './signing.ts';
 import { createMemoryStateStore, type StateStore } from './state-store.ts';
+import { createTokenTagger, type TokenTagger } from './token-tag.ts';
 import type { ResolvedShoptokenOptions, ShoptokenOptions } from './types.ts';
 
 /** Everything the handlers need; secrets live only in the signers and `secrets`. */
@@ -23,14 +26,29 @@ export interface AuthRuntime {
   stateStore: StateStore;
   stateSigner: Signer;
   sessionSigner: Signer;
+  /** Binds session cookies to online tokens. */
+  tokenTagger: TokenTagger;
   cookies: CookieNames;
   afterAuth: ShoptokenOptions['afterAuth'];
   afterLogin: ShoptokenOptions['afterLogin'];
 }
 
+type FlowPaths = Pick<
+  ResolvedShoptokenOptions,
+  'authPath' | 'callbackPath' | 'logoutPath' | 'redirectAfterAuth' | 'redirectAfterLogout'
+>;
+
 const SCOPE_HANDLE = /^(unauthenticated_)?(read|write)_[a-z][a-z0-9_]*$/;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const VAULT_METHODS = ['saveOffline', 'saveOnline', 'offline', 'online', 'markInstalled', 'list'] as const;
+const VAULT_METHODS = [
+  'saveOffline',
+  'saveOnline',
+  'offline',
+  'online',
+  'deleteOnline',
+  'markInstalled',
+  'list',
+] as const;
 // The longest delay a Node timer (and so AbortSignal.timeout) honours.
 const MAX_TIMEOUT_MS = 2_147_483_647;
 
@@ -45,6 +63,35 @@ function pathProblem(name: string, value: unknown): string | null {
     return `${name} must be a plain path (no query, fragment, backslash, whitespace or dot segments)`;
   }
   return null;
+}
+
+/** The flow's paths with their defaults; each must be a plain path, and none may answer for another. */
+function flowPaths(o: Partial<ShoptokenOptions>, problems: string[]): FlowPaths {
+  const authPath = o.authPath ?? '/auth';
+  const paths: FlowPaths = {
+    authPath,
+    callbackPath: o.callbackPath ?? '/auth/callback',
+    // Under the auth path by default: `/auth/logout`.
+    logoutPath: o.logoutPath ?? (authPath === '/' ? '/logout' : `${authPath}/logout`),
+    redirectAfterAuth: o.redirectAfterAuth ?? '/',
+    redirectAfterLogout: o.redirectAfterLogout ?? '/',
+  };
+  for (const [name, value] of Object.entries(paths)) {
+    // The default sign-out path is the auth path's: a problem there is reported once, under authPath.
+    const problem = name === 'logoutPath' && o.logoutPath === undefined ? null : pathProblem(name, value);
+    if (problem) problems.push(problem);
+  }
+  const { callbackPath, logoutPath, redirectAfterAuth, redirectAfterLogout } = paths;
+  if (new Set([authPath, callbackPath, logoutPath]).size !== 3) {
+    problems.push('authPath, callbackPath and logoutPath must differ');
+  }
+  if ([authPath, callbackPath, logoutPath].includes(redirectAfterAuth)) {
+    problems.push('redirectAfterAuth must not be the auth, callback or logout path (it would loop)');
+  }
+  if ([callbackPath, logoutPath].includes(redirectAfterLogout)) {
+    problems.push('redirectAfterLogout must not be the callback or logout path');
+  }
+  return paths;
 }
 
 function appOrigin(value: unknown, problems: string[]): string {
@@ -94,32 +141,26 @@ function scopeList(value: unknown, problems: string[]): string[] {
  */
 export function resolveOptions(options: ShoptokenOptions): AuthRuntime {
   const problems: string[] = [];
-  const o = (options ?? {}) as Partial<ShoptokenOptions>;
+  const { options: o, config, missing } = mergeConfig(options, problems);
+  // A required setting missing from both the options and the configuration is reported once, with a hint.
+  const checked = (name: string) => (missing.has(name) ? [] : problems);
 
-  if (typeof o.apiKey !== 'string' || o.apiKey.trim().length === 0) problems.push('apiKey must be a non-empty string');
-  const secrets = secretList(o.apiSecret, problems);
-  const scopes = scopeList(o.scopes, problems);
-  const appUrl = appOrigin(o.appUrl, problems);
+  if (typeof o.apiKey !== 'string' || o.apiKey.trim().length === 0) {
+    checked('apiKey').push('apiKey must be a non-empty string');
+  }
+  const secrets = secretList(o.apiSecret, checked('apiSecret'));
+  const scopes = scopeList(o.scopes, checked('scopes'));
+  const appUrl = appOrigin(o.appUrl, checked('appUrl'));
 
   const vault = o.vault as Partial<TokenVault> | undefined;
   if (typeof vault !== 'object' || vault === null || !VAULT_METHODS.every((m) => isFunction(vault[m]))) {
     problems.push(`vault must be a TokenVault (with ${VAULT_METHODS.join(', ')})`);
   }
 
-  const authPath = o.authPath ?? '/auth';
-  const callbackPath = o.callbackPath ?? '/auth/callback';
-  const redirectAfterAuth = o.redirectAfterAuth ?? '/';
-  for (const [name, value] of [
-    ['authPath', authPath],
-    ['callbackPath', callbackPath],
-    ['redirectAfterAuth', redirectAfterAuth],
-  ] as const) {
-    const problem = pathProblem(name, value);
-    if (problem) problems.push(problem);
-  }
-  if (authPath === callbackPath) problems.push('authPath and callbackPath must differ');
-  if (redirectAfterAuth === authPath || redirectAfterAuth === callbackPath) {
-    problems.push('redirectAfterAuth must not be the auth or callback path (it would loop)');
+  const paths = flowPaths(o, problems);
+  const { callbackPath } = paths;
+  if (config && appUrl && typeof callbackPath === 'string') {
+    problems.push(...redirectUrlProblems(config, appUrl, callbackPath));
   }
 
   const shopifyBaseUrl = o.shopifyBaseUrl ?? DEFAULT_SHOPIFY_BASE_URL;
@@ -140,6 +181,11 @@ export function resolveOptions(options: ShoptokenOptions): AuthRuntime {
   if (store !== undefined && (typeof store !== 'object' || !isFunction(store?.save) || !isFunction(store?.take))) {
     problems.push('stateStore must be a StateStore (with save and take)');
   }
+  if (problems.length === 0 && typeof o.vault?.connectApp === 'function') {
+    // The vault refreshes and calls the Admin API for this flow's app, on this flow's Shopify.
+    const connection = { clientId: o.apiKey as string, secrets, baseUrl: shopifyBaseUrl, fetch: o.fetch };
+    problems.push(...o.vault.connectApp(connection).map((problem) => `vault: ${problem}`));
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const now = o.now ?? Date.now;
@@ -148,10 +194,8 @@ export function resolveOptions(options: ShoptokenOptions): AuthRuntime {
     apiKey: o.apiKey as string,
     scopes: Object.freeze(scopes),
     appUrl,
-    authPath,
-    callbackPath,
+    ...paths,
     redirectUri: `${appUrl}${callbackPath}`,
-    redirectAfterAuth,
     expiringOfflineTokens: o.expiringOfflineTokens ?? true,
     shopifyBaseUrl,
     cookieSecure,
@@ -166,6 +210,7 @@ export function resolveOptions(options: ShoptokenOptions): AuthRuntime {
     stateStore: o.stateStore ?? createMemoryStateStore({ now }),
     stateSigner: createSigner(secrets, 'oauth-state-cookie'),
     sessionSigner: createSigner(secrets, 'session-cookie'),
+    tokenTagger: createTokenTagger(secrets),
     cookies: cookieNames(cookieSecure),
     afterAuth: o.afterAuth,
     afterLogin: o.afterLogin,

@@ -1,10 +1,11 @@
 /**
- * The responses the flow sends: plain-text errors, redirects, and the page that escapes the Shopify
- * admin iframe. None is cached, none leaks a referrer, and none echoes request input.
+ * The responses the flow sends: plain-text errors, redirects, the page that restarts the flow and
+ * the page that escapes the Shopify admin iframe. None is cached, none leaks a referrer, and none
+ * echoes request input.
  */
 
 import { randomBytes } from 'node:crypto';
-import { escapeHtml } from '../html.ts';
+import { escapeHtml, html } from '../html.ts';
 
 const COMMON_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
@@ -26,9 +27,44 @@ export function textResponse(status: number, message: string, cookies: readonly 
   });
 }
 
-/** A 302 to `location`, which the caller has built from trusted parts only. */
-export function redirectResponse(location: string, cookies: readonly string[] = []): Response {
-  return new Response(null, { status: 302, headers: headersWith(cookies, { location }) });
+/** A 302 (or `status`, e.g. 303 after a POST) to `location`, which the caller has built from trusted parts only. */
+export function redirectResponse(location: string, cookies: readonly string[] = [], status = 302): Response {
+  return new Response(null, { status, headers: headersWith(cookies, { location }) });
+}
+
+/**
+ * A small HTML page for a flow that cannot go on: `message` (fixed text, never request input or
+ * secrets) and a link that starts the flow again at `restartUrl` (built from `appUrl` and a checked
+ * shop). No script runs on it.
+ */
+export function restartResponse(
+  status: number,
+  message: string,
+  restartUrl: string,
+  cookies: readonly string[] = [],
+): Response {
+  const page = html`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Sign-in could not finish</title></head>
+<body>
+<p>${message}</p>
+<p><a href="${restartUrl}">Start again</a></p>
+</body>
+</html>
+`;
+  return new Response(page.value, {
+    status,
+    headers: headersWith(cookies, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'none'; base-uri 'none'; form-action 'none'",
+    }),
+  });
+}
+
+/** `response` without its body, for a HEAD request. */
+export function withoutBody(response: Response): Response {
+  void response.body?.cancel();
+  return new Response(null, { status: response.status, headers: response.headers });
 }
 
 /** JSON that is safe inside a `<script>` element: no `<`, `>`, `&` or line separators survive literally. */
@@ -65,9 +101,9 @@ export function escapeIframeResponse(target: string): Response {
   });
 }
 
-/** 405 for anything but GET on the flow's paths. */
-export function methodNotAllowed(): Response {
-  const response = textResponse(405, 'Method not allowed: use GET');
-  response.headers.set('allow', 'GET');
+/** 405 with the `Allow` header `allow` (e.g. `GET, HEAD`). */
+export function methodNotAllowed(allow: string): Response {
+  const response = textResponse(405, `Method not allowed: use ${allow}`);
+  response.headers.set('allow', allow);
   return response;
 }

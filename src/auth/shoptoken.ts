@@ -6,8 +6,10 @@
 
 import { handleBegin } from './begin.ts';
 import { handleCallback } from './callback.ts';
+import { handleLogout } from './logout.ts';
 import { resolveOptions } from './options.ts';
-import { methodNotAllowed } from './responses.ts';
+import { methodNotAllowed, withoutBody } from './responses.ts';
+import { ALLOWED_METHODS, flowRoute, methodAllowed } from './routes.ts';
 import { loadSession, requireSession } from './session.ts';
 import type { Shoptoken, ShoptokenOptions } from './types.ts';
 
@@ -24,14 +26,19 @@ import type { Shoptoken, ShoptokenOptions } from './types.ts';
  */
 export function createShoptoken(options: ShoptokenOptions): Shoptoken {
   const rt = resolveOptions(options);
-  const { authPath, callbackPath } = rt.options;
   return {
     options: rt.options,
     async handle(request) {
       const url = new URL(request.url);
-      if (url.pathname !== authPath && url.pathname !== callbackPath) return null;
-      if (request.method !== 'GET') return methodNotAllowed();
-      return url.pathname === authPath ? handleBegin(rt, url) : handleCallback(rt, request, url);
+      const route = flowRoute(rt.options, url.pathname);
+      if (route === null) return null;
+      if (!methodAllowed(route, request.method)) return methodNotAllowed(ALLOWED_METHODS[route]);
+      if (route === 'logout') return handleLogout(rt, request);
+      // HEAD runs only the checks that change nothing: it never issues a state or exchanges a code.
+      const head = request.method === 'HEAD';
+      const response =
+        route === 'begin' ? await handleBegin(rt, url, head) : await handleCallback(rt, request, url, head);
+      return head ? withoutBody(response) : response;
     },
     session: (request) => loadSession(rt, request),
     requireSession: (request) => requireSession(rt, request),

@@ -7,8 +7,8 @@
 
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
-/** What a signing key is for. */
-export type SigningPurpose = 'oauth-state-cookie' | 'session-cookie';
+/** What a signing key is for; `session-token-tag` binds a session cookie to its online token (token-tag.ts). */
+export type SigningPurpose = 'oauth-state-cookie' | 'session-cookie' | 'session-token-tag';
 
 const SALT = 'shoptoken/v1';
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;

@@ -2,20 +2,31 @@
  * The public shapes of the install flow: its options, what the hooks see, and the browser session.
  */
 
+import type { ShoptokenConfig } from '../config/load.ts';
 import type { AssociatedUser } from '../protocol/tokens.ts';
 import type { OfflineToken, OnlineToken, TokenVault } from '../vault/types.ts';
 import type { StateStore } from './state-store.ts';
 
-/** Options of {@link createShoptoken}; all are checked when it is built. */
+/**
+ * Options of {@link createShoptoken}; all are checked when it is built. With `config` (from
+ * `loadConfig`), every setting it holds is the default of the option of the same name, and an
+ * option given here wins.
+ */
 export interface ShoptokenOptions {
-  /** The app's client id (API key). */
-  apiKey: string;
-  /** The app's client secret; a list during rotation, current first. */
-  apiSecret: string | readonly string[];
-  /** The access scopes the app needs, as a comma-separated string or a list of handles. */
-  scopes: string | readonly string[];
-  /** The app's origin, e.g. `https://app.example.com` (http only for localhost, 127.0.0.1 and [::1]). */
-  appUrl: string;
+  /**
+   * The loaded configuration (`loadConfig({ env, cwd })`): `SHOPIFY_API_KEY`, `SHOPIFY_API_SECRET`,
+   * `SCOPES`, `SHOPIFY_APP_URL`, `SHOPTOKEN_SHOPIFY_BASE_URL`, `shopify.app.toml`, … The callback
+   * URL is then checked against its `[auth] redirect_urls`.
+   */
+  config?: ShoptokenConfig;
+  /** The app's client id (API key); `config.apiKey` by default. */
+  apiKey?: string;
+  /** The app's client secret; a list during rotation, current first; `config.apiSecret` by default. */
+  apiSecret?: string | readonly string[];
+  /** The access scopes the app needs, as a comma-separated string or a list of handles; `config.scopes` by default. */
+  scopes?: string | readonly string[];
+  /** The app's origin, e.g. `https://app.example.com` (http only for localhost, 127.0.0.1 and [::1]); `config.appUrl` by default. */
+  appUrl?: string;
   /** Where tokens are kept. */
   vault: TokenVault;
   /** Path that starts the flow; default `/auth`. */
@@ -24,9 +35,17 @@ export interface ShoptokenOptions {
   callbackPath?: string;
   /** Where to send the browser after auth: a path on the app (default `/`); `shop` and `host` are appended as query. */
   redirectAfterAuth?: string;
+  /**
+   * The sign-out path (POST only; default `{authPath}/logout`, so `/auth/logout`): it deletes the
+   * signed-in user's online token from the vault, clears the session cookie and redirects (303) to
+   * `redirectAfterLogout`. A request whose `Origin` is not `appUrl` is refused (403).
+   */
+  logoutPath?: string;
+  /** Where to send the browser after sign-out: a path on the app; default `/`. */
+  redirectAfterLogout?: string;
   /** Ask for expiring offline tokens (1 h access token plus a refresh token kept by the vault); default true. */
   expiringOfflineTokens?: boolean;
-  /** Base-URL template of Shopify; default `https://{shop}`; the emulator gives `http://127.0.0.1:PORT/{shop}`. */
+  /** Base-URL template of Shopify; `config.shopifyBaseUrl`, else `https://{shop}`; the emulator gives `http://127.0.0.1:PORT/{shop}`. */
   shopifyBaseUrl?: string;
   /**
    * Called once per install, with BOTH tokens, when the first sign-in of the install completes; once
@@ -91,9 +110,12 @@ export interface ResolvedShoptokenOptions {
   readonly appUrl: string;
   readonly authPath: string;
   readonly callbackPath: string;
+  /** The sign-out path (POST). */
+  readonly logoutPath: string;
   /** `appUrl + callbackPath`: the redirect URL to register with Shopify. */
   readonly redirectUri: string;
   readonly redirectAfterAuth: string;
+  readonly redirectAfterLogout: string;
   readonly expiringOfflineTokens: boolean;
   readonly shopifyBaseUrl: string;
   readonly cookieSecure: boolean;
@@ -102,15 +124,27 @@ export interface ResolvedShoptokenOptions {
 
 /** The install flow as a web-standard handler. */
 export interface Shoptoken {
-  /** Handles `authPath` and `callbackPath`; returns null for any other path (the adapter then calls next()). */
+  /**
+   * Handles `authPath` and `callbackPath` (GET; HEAD runs only the checks that change nothing) and
+   * `logoutPath` (POST); any other method there gets 405 with `Allow`. Returns null for any other path
+   * (the adapter then calls next()). Never answers 5xx for a bad request: 502/504 only when Shopify
+   * fails, 500 when Shopify refuses the app's own credentials; errors of the vault, the state store or
+   * `afterAuth`/`afterLogin` propagate.
+   */
   handle(request: Request): Promise<Response | null>;
-  /** The browser's session from the signed session cookie: null when absent, invalid, or its online token expired. */
+  /**
+   * The browser's session from the signed session cookie: null when absent or invalid, when the online
+   * token it was issued with expired, was replaced (a new sign-in) or signed out, or while the shop's
+   * offline token needs the merchant to authorize the app again.
+   */
   session(request: Request): Promise<AppSession | null>;
   /**
-   * For protected pages: the session, or a Response — a redirect to the auth path (the per-user leg runs again) when
-   * the shop is known from the cookie or a valid `?shop=`, else 401. A request Shopify sent to the App URL (it carries
-   * `hmac` or `embedded=1`) without a session is answered as the auth path answers it: 400 for a bad signature, the
-   * iframe-escape page when embedded, else the start of the flow.
+   * For protected pages: the session, or a Response. A cookie that opens no session is answered as no
+   * cookie: a redirect to the auth path for a valid `?shop=`, else 401. A live session of a shop whose
+   * offline token needs re-authorization gets a redirect to the auth path (whose offline leg re-mints
+   * it). A request Shopify sent to the App URL (it carries `hmac` or `embedded=1`) without a session is
+   * answered as the auth path answers it: 400 for a bad signature, the iframe-escape page when
+   * embedded, else the start of the flow.
    */
   requireSession(request: Request): Promise<AppSession | Response>;
   readonly options: ResolvedShoptokenOptions;

@@ -114,6 +114,10 @@ export function createMemoryStorage(): TokenStorage {
       rows.set(key, swapped(existing, next));
       return true;
     },
+    async deleteOnline(shop, userId) {
+      ensureOpen();
+      return userId !== '' && rows.delete(rowKey(shop, 'online', userId));
+    },
     async markInstalled(shop, at) {
       ensureOpen();
       const existing = rows.get(rowKey(shop, 'offline', ''));

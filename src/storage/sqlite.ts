@@ -6,7 +6,9 @@
 
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+// Types only: `node:sqlite` is loaded where a database is opened, so that importing the package on a
+// Node without it reaches the version guard (src/node-guard.ts) instead of failing at link time.
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import { ShoptokenError } from '../errors.ts';
 import type { TokenGrant, TokenKind } from '../vault/types.ts';
 import type { TokenRow, TokenStatus, TokenStorage } from './types.ts';
@@ -244,12 +246,21 @@ export function openSqliteStorage(path: string): TokenStorage {
   // Tracked here rather than with DatabaseSync#isOpen, which Node 22.13 and 22.14 lack.
   let open = false;
   let statements: Record<
-    'get' | 'put' | 'list' | 'swap' | 'swapAccess' | 'markInstalled' | 'dueAccess' | 'dueRefresh' | 'dueCredentials',
+    | 'get'
+    | 'put'
+    | 'list'
+    | 'swap'
+    | 'swapAccess'
+    | 'deleteOnline'
+    | 'markInstalled'
+    | 'dueAccess'
+    | 'dueRefresh'
+    | 'dueCredentials',
     StatementSync
   >;
   try {
     if (path !== ':memory:') prepareFile(path);
-    const db = new DatabaseSync(path);
+    const db = new (process.getBuiltinModule('node:sqlite').DatabaseSync)(path);
     opened = db;
     open = true;
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -278,6 +289,9 @@ export function openSqliteStorage(path: string): TokenStorage {
       swapAccess: db.prepare(
         `UPDATE shoptoken_tokens SET ${SWAP_SET}
          WHERE shop = ? AND kind = 'offline' AND user_id = '' AND access_token = ?`,
+      ),
+      deleteOnline: db.prepare(
+        `DELETE FROM shoptoken_tokens WHERE shop = ? AND kind = 'online' AND user_id = ? AND user_id <> ''`,
       ),
       markInstalled: db.prepare(
         `UPDATE shoptoken_tokens SET installed_at = COALESCE(installed_at, ?)
@@ -322,6 +336,9 @@ export function openSqliteStorage(path: string): TokenStorage {
         statements.swapAccess.run(...swapValues(next), shop, expected.accessToken),
       );
       return result.changes === 1;
+    },
+    async deleteOnline(shop, userId) {
+      return guard('delete a token', () => statements.deleteOnline.run(shop, userId)).changes === 1;
     },
     async markInstalled(shop, at) {
       return guard('mark an install', () => statements.markInstalled.run(at, shop)).changes === 1;

@@ -106,6 +106,8 @@ export interface TokenStorage {
    * the same columns as {@link swapOffline} and keeps the stored `createdAt` and `installedAt`.
    */
   swapOfflineAccess(shop: string, expected: ExpectedAccessToken, next: TokenRow): Promise<boolean>;
+  /** Deletes the online row of (shop, userId) (a sign-out); true when there was one. Never touches an offline row. */
+  deleteOnline(shop: string, userId: string): Promise<boolean>;
   /** Sets `installedAt` of the shop's offline row if it is unset; true when the row exists. Touches nothing else. */
   markInstalled(shop: string, at: number): Promise<boolean>;
   /**

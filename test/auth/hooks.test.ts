@@ -114,6 +114,7 @@ describe('hooks', () => {
       },
       offline: async (shop) => (offlineGone ? null : f.vault.offline(shop)),
       online: (shop, userId) => f.vault.online(shop, userId),
+      deleteOnline: (shop, userId) => f.vault.deleteOnline(shop, userId),
       markInstalled: (shop) => f.vault.markInstalled(shop),
       list: () => f.vault.list(),
       close: () => f.vault.close(),

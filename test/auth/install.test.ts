@@ -140,7 +140,9 @@ describe('install: one install, both tokens', () => {
     f.clock.advance(86_400 * 1000); // past expires_in (86399 s); the browser's own clock keeps the cookie
 
     assert.equal(await f.vault.online(SHOP, olivia), null);
-    const page = await f.browser.navigate(`${APP_URL}/orders`);
+    // The cookie died with its token: without ?shop= the answer is the one to no cookie at all.
+    assert.equal((await f.browser.navigate(`${APP_URL}/orders`)).status, 401);
+    const page = await f.browser.navigate(`${APP_URL}/orders?shop=${SHOP}`);
     assert.equal(page.status, 200);
     assert.deepEqual(JSON.parse(page.body), { shop: SHOP, userId: olivia, hasOffline: true });
     const first = page.hops[0]!;

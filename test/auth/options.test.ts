@@ -38,8 +38,10 @@ describe('createShoptoken options', () => {
       appUrl: 'https://app.example.com',
       authPath: '/auth',
       callbackPath: '/auth/callback',
+      logoutPath: '/auth/logout',
       redirectUri: 'https://app.example.com/auth/callback',
       redirectAfterAuth: '/',
+      redirectAfterLogout: '/',
       expiringOfflineTokens: true,
       shopifyBaseUrl: 'https://{shop}',
       cookieSecure: true,
@@ -129,6 +131,24 @@ describe('createShoptoken options', () => {
     }
     assert.ok(problems({ callbackPath: '/auth' }).some((p) => /must differ/.test(p)));
     assert.ok(problems({ redirectAfterAuth: '/auth/callback' }).some((p) => /loop/.test(p)));
+    assert.ok(problems({ redirectAfterAuth: '/auth/logout' }).some((p) => /loop/.test(p)));
+    assert.ok(problems({ logoutPath: '/auth/callback' }).some((p) => /must differ/.test(p)));
+    assert.ok(problems({ redirectAfterLogout: '/auth/logout' }).some((p) => p.startsWith('redirectAfterLogout')));
+    for (const logoutPath of ['logout', '//evil.com/logout', '/a/../logout']) {
+      assert.ok(
+        problems({ logoutPath }).some((p) => p.startsWith('logoutPath')),
+        logoutPath,
+      );
+    }
+    assert.ok(problems({ redirectAfterLogout: 'https://evil.com' }).some((p) => p.startsWith('redirectAfterLogout')));
+  });
+
+  it('puts the sign-out under the auth path unless logoutPath says otherwise', () => {
+    assert.equal(createShoptoken({ ...valid, authPath: '/login' }).options.logoutPath, '/login/logout');
+    assert.equal(createShoptoken({ ...valid, authPath: '/', redirectAfterAuth: '/app' }).options.logoutPath, '/logout');
+    const st = createShoptoken({ ...valid, logoutPath: '/sign-out', redirectAfterLogout: '/bye' });
+    assert.equal(st.options.logoutPath, '/sign-out');
+    assert.equal(st.options.redirectAfterLogout, '/bye');
   });
 
   it('accepts a list of secrets (rotation) and array scopes, and rejects empty ones', () => {
@@ -152,13 +172,17 @@ describe('createShoptoken options', () => {
     }
   });
 
-  it('requires a vault that can mark an install complete', () => {
+  it('requires a vault that can mark an install complete and sign a user out', () => {
     const { markInstalled: _, ...withoutMark } = vault;
     assert.ok(problems({ vault: withoutMark }).some((p) => p.startsWith('vault') && p.includes('markInstalled')));
+    const methods = ['saveOffline', 'saveOnline', 'offline', 'online', 'markInstalled', 'list'] as const;
+    const withoutDelete = Object.fromEntries(methods.map((m) => [m, vault[m].bind(vault)]));
+    assert.ok(problems({ vault: withoutDelete }).some((p) => p.startsWith('vault') && p.includes('deleteOnline')));
   });
 
   it('accepts the emulator base URL', () => {
-    const st = createShoptoken({ ...valid, shopifyBaseUrl: 'http://127.0.0.1:4010/{shop}' });
+    const fresh = openVault({ storage: createMemoryStorage(), keys: [{ id: 'k1', key: randomBytes(32) }] });
+    const st = createShoptoken({ ...valid, vault: fresh, shopifyBaseUrl: 'http://127.0.0.1:4010/{shop}' });
     assert.equal(st.options.shopifyBaseUrl, 'http://127.0.0.1:4010/{shop}');
   });
 });

@@ -172,13 +172,50 @@ describe('security: the auth path', () => {
     assert.equal(response?.status, 400);
   });
 
-  it('answers 405 to anything but GET and ignores other paths', async () => {
+  it('answers 405 with Allow to anything but GET and HEAD, and ignores other paths', async () => {
     const f = createInstallFixture();
-    const post = await f.shoptoken.handle(new Request(`${APP_URL}/auth?shop=${SHOP}`, { method: 'POST' }));
-    assert.equal(post?.status, 405);
-    assert.equal(post.headers.get('allow'), 'GET');
+    for (const path of [`/auth?shop=${SHOP}`, '/auth/callback']) {
+      for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND', 'get-ish']) {
+        const response = await f.shoptoken.handle(new Request(`${APP_URL}${path}`, { method }));
+        assert.equal(response?.status, 405, `${method} ${path}`);
+        assert.equal(response.headers.get('allow'), 'GET, HEAD');
+        assert.deepEqual(response.headers.getSetCookie(), []);
+      }
+    }
+    for (const method of ['GET', 'HEAD', 'PUT']) {
+      const response = await f.shoptoken.handle(new Request(`${APP_URL}/auth/logout`, { method }));
+      assert.equal(response?.status, 405, method);
+      assert.equal(response.headers.get('allow'), 'POST');
+    }
     assert.equal(await f.shoptoken.handle(new Request(`${APP_URL}/auth/`)), null);
     assert.equal(await f.shoptoken.handle(new Request(`${APP_URL}/authx?shop=${SHOP}`)), null);
+    assert.deepEqual(await f.vault.list(), []);
+  });
+
+  it('answers HEAD without issuing a state: the checks that change nothing, then an empty 200', async () => {
+    const f = createInstallFixture();
+    let saved = 0;
+    const st = f.create({
+      stateStore: {
+        save: async () => {
+          saved++;
+        },
+        take: async () => null,
+      },
+    });
+    const head = (query: string) => st.handle(new Request(`${APP_URL}/auth${query}`, { method: 'HEAD' }));
+    const ok = await head(`?shop=${SHOP}`);
+    assert.equal(ok?.status, 200);
+    assert.equal(ok.body, null);
+    assert.equal(ok.headers.get('location'), null);
+    assert.deepEqual(ok.headers.getSetCookie(), []);
+    assert.equal((await head('?shop=evil.com'))?.status, 400, 'the shop is checked');
+    const badHmac = signed(f.clock.now(), { shop: SHOP }, 'another-secret');
+    assert.equal((await head(`?${badHmac}`))?.status, 400, 'the signature is checked');
+    assert.equal(saved, 0, 'no state issued');
+    const get = await st.handle(new Request(`${APP_URL}/auth?shop=${SHOP}`));
+    assert.equal(get?.status, 302);
+    assert.equal(saved, 1, 'GET issues one (the baseline)');
   });
 
   it('sets the __Host- state cookie with exactly Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=600', async () => {

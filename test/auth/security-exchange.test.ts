@@ -9,8 +9,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMemoryStateStore } from '../../src/auth/state-store.ts';
 import type { Shoptoken } from '../../src/auth/types.ts';
-import { Browser } from '../helpers/browser.ts';
+import type { FaultRule } from '../../src/emulator/index.ts';
+import { Browser, type Page } from '../helpers/browser.ts';
 import {
+  API_KEY,
   API_SECRET,
   APP_URL,
   appFetcher,
@@ -33,6 +35,18 @@ const SHOP = 'cool-shop.myshopify.com';
 const OTHER_SHOP = 'other-shop.myshopify.com';
 const INSTALL = { name: 'action', value: 'install' };
 const NEW_SECRET = 'the-new-secret-0123456789';
+
+/** A small HTML page, not cached, whose one link starts the flow again for the shop on the app's origin. */
+function assertRestartPage(page: Page): void {
+  assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+  assert.equal(page.headers.get('cache-control'), 'no-store');
+  assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+  assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+  assert.doesNotMatch(page.body, /<script/i);
+  const links = [...page.body.matchAll(/href="([^"]*)"/g)].map((m) => m[1]!.replaceAll('&amp;', '&'));
+  assert.deepEqual(links, [`${APP_URL}/auth?shop=${SHOP}`]);
+}
 
 describe('security: what Shopify granted', () => {
   it('rejects an install whose user narrowed the scope in the authorize URL with 403 and stores nothing', async () => {
@@ -65,13 +79,15 @@ describe('security: what Shopify granted', () => {
     assert.deepEqual((await f.vault.offline(SHOP))?.scopes, ['write_products', 'read_orders']);
   });
 
-  it('rejects an online token answered to the offline leg (per-user added to the URL) with 502', async () => {
+  it('rejects an online token answered to the offline leg (per-user added to the URL) with a 400 restart page', async () => {
     const f = createInstallFixture();
     const authorize = await authorizeUrlOf(f.browser, SHOP);
     authorize.searchParams.set('grant_options[]', 'per-user');
     const consent = await f.browser.navigate(authorize.href);
     const page = await f.browser.submit(consent, INSTALL, { user_id: f.userId(SHOP, 'Olivia') });
-    assert.equal(page.status, 502, page.body);
+    assert.equal(page.status, 400, page.body);
+    assertRestartPage(page);
+    assert.match(page.body, /online access token where this step asked for an offline one/);
     assert.ok(isCallback(new URL(page.url)));
     assert.deepEqual(
       f.emulator.grants().map((g) => g.accessMode),
@@ -80,7 +96,7 @@ describe('security: what Shopify granted', () => {
     assert.deepEqual(await f.vault.list(), []);
   });
 
-  it('rejects an offline token answered to the per-user leg (per-user removed from the URL) with 502', async () => {
+  it('rejects an offline token answered to the per-user leg (per-user removed from the URL) with a 400 restart page', async () => {
     const f = createInstallFixture();
     const offlineCallback = await f.callbackOfInstall(SHOP);
     const chained = await f.browser.navigate(offlineCallback.href, { stopBefore: toEmulator });
@@ -88,22 +104,25 @@ describe('security: what Shopify granted', () => {
     authorize.searchParams.delete('grant_options[]');
     const before = await f.vault.list();
     const page = await f.browser.navigate(authorize.href);
-    assert.equal(page.status, 502, page.body);
+    assert.equal(page.status, 400, page.body);
+    assertRestartPage(page);
     assert.ok(isCallback(new URL(page.url)));
     assert.deepEqual(await f.vault.list(), before, 'no online token stored, the offline token not replaced');
+    assert.equal(f.browser.jar.get(SESSION_COOKIE), undefined, 'not signed in');
     assert.equal(f.afterAuth.length, 0);
   });
 });
 
 describe('security: when the token endpoint fails', () => {
-  it("answers Shopify's OAuth error (an expired code) with 502 and a message without code, secret or values", async () => {
+  it('answers a code Shopify refuses (expired) with a 400 restart page without code, secret or values', async () => {
     const f = createInstallFixture();
     const callback = await f.callbackOfInstall(SHOP);
     const before = await snapshot(f);
     f.clock.advance(61_000); // the code lives 60 s; the callback's timestamp is still fresh
     const page = await f.browser.navigate(callback.href);
-    assert.equal(page.status, 502);
-    assert.match(page.body, /invalid_request/);
+    assert.equal(page.status, 400);
+    assertRestartPage(page);
+    assert.match(page.body, /Shopify answered invalid_request, HTTP 400/);
     const secrets = [API_SECRET, ...['code', 'state', 'hmac'].map((k) => callback.searchParams.get(k)!)];
     for (const secret of secrets) assert.ok(!page.body.includes(secret), 'no secret value in the message');
     assert.equal(f.browser.jar.get(STATE_COOKIE), undefined, 'the state cookie is cleared');
@@ -115,6 +134,57 @@ describe('security: when the token endpoint fails', () => {
     );
   });
 
+  it('answers a code already used (a replayed callback with a fresh state) with a 400 restart page', async () => {
+    const f = createInstallFixture();
+    const callback = await f.callbackOfInstall(SHOP);
+    const code = callback.searchParams.get('code')!;
+    await f.emulator.fetch(
+      new Request(`${EMULATOR_ORIGIN}/${SHOP}/admin/oauth/access_token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: API_KEY, client_secret: API_SECRET, code }),
+      }),
+    ); // someone else used it first
+    const before = await snapshot(f);
+    const page = await f.browser.navigate(callback.href);
+    await assertRejected(f, page, 400, { ...before, grants: before.grants + 1 });
+    assertRestartPage(page);
+  });
+
+  it("answers invalid_client (the app's own credentials) with 500 naming the settings, never their values", async () => {
+    const wrong = 'a-wrong-secret-0123456789';
+    const f = createInstallFixture({ apiSecret: [wrong, API_SECRET] });
+    const callback = await f.callbackOfInstall(SHOP);
+    const before = await snapshot(f);
+    const page = await f.browser.navigate(callback.href);
+    await assertRejected(f, page, 500, { ...before, grants: before.grants + 1 });
+    assert.match(page.body, /invalid_client/);
+    assert.match(page.body, /SHOPIFY_API_KEY and SHOPIFY_API_SECRET/);
+    for (const secret of [wrong, API_SECRET, callback.searchParams.get('code')!]) {
+      assert.ok(!page.body.includes(secret), 'no secret value in the message');
+    }
+  });
+
+  const upstreamFailures: [string, Omit<FaultRule, 'endpoint'>, number, RegExp][] = [
+    ['a 5xx', { status: 503 }, 502, /Shopify failed to finish signing in \(HTTP 503\)/],
+    ['a 429', { status: 429 }, 502, /HTTP 429/],
+    ['a 404 (ambiguous)', { status: 404 }, 502, /unexpected response \(.*HTTP 404\)/],
+    ['a success without access_token (malformed)', { omitFields: ['access_token'] }, 502, /unexpected response/],
+  ];
+  for (const [what, rule, status, pattern] of upstreamFailures) {
+    it(`answers ${what} from the token endpoint with ${status} and a restart link, storing nothing`, async () => {
+      const f = createInstallFixture();
+      const callback = await f.callbackOfInstall(SHOP);
+      f.emulator.faults.add({ endpoint: 'token', ...rule });
+      const before = await snapshot(f);
+      const page = await f.browser.navigate(callback.href);
+      assert.equal(page.status, status, page.body);
+      assertRestartPage(page);
+      assert.match(page.body, pattern);
+      assert.deepEqual(await f.vault.list(), before.tokens);
+    });
+  }
+
   it('answers a network failure of the token endpoint with 502', async () => {
     const f = createInstallFixture({
       fetch: (async () => {
@@ -125,6 +195,7 @@ describe('security: when the token endpoint fails', () => {
     const before = await snapshot(f);
     const page = await f.browser.navigate(callback.href);
     await assertRejected(f, page, 502, before);
+    assertRestartPage(page);
     assert.match(page.body, /Could not reach Shopify/);
   });
 
@@ -142,6 +213,7 @@ describe('security: when the token endpoint fails', () => {
     const before = await snapshot(f);
     const page = await f.browser.navigate(callback.href);
     await assertRejected(f, page, 504, before);
+    assertRestartPage(page);
     assert.match(page.body, /Shopify did not answer in time/);
     assert.equal(signals.length, 1);
     assert.equal(signals[0]?.aborted, true);
@@ -197,7 +269,8 @@ describe('security: where the browser lands, and the cookies', () => {
       assert.ok(!session.includes(body.access_token));
       if (body.refresh_token) assert.ok(!session.includes(body.refresh_token));
     }
-    assert.match(session, new RegExp(`^${SHOP.replace(/\./g, '\\.')}\\.\\d+\\.\\d+\\.[\\w-]{43}$`));
+    // shop . user id . 128-bit tag of the online token . signature
+    assert.match(session, new RegExp(`^${SHOP.replace(/\./g, '\\.')}\\.\\d+\\.[\\w-]{22}\\.[\\w-]{43}$`));
   });
 });
 

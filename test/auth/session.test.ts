@@ -1,6 +1,7 @@
 /**
  * The browser session cookie and requireSession: forged, tampered, cross-purpose and expired
- * cookies give no session; requireSession redirects to the auth path or answers 401.
+ * cookies give no session; requireSession redirects to the auth path or answers 401. (Cookies
+ * bound to a replaced or signed-out token: session-binding.test.ts.)
  */
 
 import assert from 'node:assert/strict';
@@ -76,9 +77,17 @@ describe('session()', () => {
   });
 
   it('returns null for a well-signed cookie whose fields are malformed', async () => {
-    const { f } = await installed();
+    const { f, olivia } = await installed();
     const signer = createSigner([API_SECRET], 'session-cookie');
-    for (const value of [`${SHOP}.abc.1`, `evil.com.1.1`, `${SHOP}.1`, `${SHOP}.1.x`]) {
+    const tag = 'A'.repeat(22);
+    for (const value of [
+      `${SHOP}.abc.${tag}`,
+      `evil.com.1.${tag}`,
+      `${SHOP}.${tag}`,
+      `${SHOP}.1.x`,
+      `${SHOP}.${olivia}.1700000000000`, // the cookie format before tags: no longer opens a session
+      `${SHOP}.${olivia}.${tag}A`,
+    ]) {
       assert.equal(await f.shoptoken.session(request('/', `${SESSION}=${signer.sign(value)}`)), null, value);
     }
   });
@@ -116,12 +125,15 @@ describe('requireSession()', () => {
     assert.equal(result.headers.get('location'), `${APP_URL}/auth?shop=${SHOP}`);
   });
 
-  it("redirects to the auth path for the cookie's shop when the online token expired", async () => {
+  it('answers a cookie whose online token expired as no cookie: 401, or the auth path for a valid ?shop=', async () => {
     const { f, cookie } = await installed();
     f.clock.advance(86_400 * 1000);
     const result = await f.shoptoken.requireSession(request('/orders', cookie));
     assert.ok(result instanceof Response);
-    assert.equal(result.headers.get('location'), `${APP_URL}/auth?shop=${SHOP}`);
+    assert.equal(result.status, 401);
+    const withShop = await f.shoptoken.requireSession(request(`/orders?shop=${SHOP}`, cookie));
+    assert.ok(withShop instanceof Response);
+    assert.equal(withShop.headers.get('location'), `${APP_URL}/auth?shop=${SHOP}`);
   });
 
   it('redirects to the auth path of the requested shop when the session belongs to another shop', async () => {

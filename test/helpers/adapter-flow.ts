@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import type { Page } from './browser.ts';
 import type { SocketFixture } from './socket-fixture.ts';
 
 const SHOP = 'adapter-shop.myshopify.com';
@@ -58,24 +59,60 @@ export async function checkAdapterFlow(f: SocketFixture): Promise<void> {
   const redirect = await f.newBrowser().navigate(`${f.appUrl}/app?shop=${SHOP}`);
   assert.equal(redirect.hops[0]?.status, 302);
   assert.equal(redirect.hops[0]?.location, `${f.appUrl}/auth?shop=${SHOP}`);
+
+  // Sign-out from a form on the app's page: 303 to `/`, the cookie cleared, the online token deleted.
+  const appPage: Page = {
+    url: `${f.appUrl}/app`,
+    status: 200,
+    headers: new Headers(),
+    body: '<form method="post" action="/auth/logout"><button name="signout" value="1">Sign out</button></form>',
+    hops: [],
+  };
+  const signedOut = await browser.submit(appPage, { name: 'signout', value: '1' });
+  assert.equal(signedOut.hops[0]?.status, 303);
+  assert.deepEqual(JSON.parse(signedOut.body), { signedIn: false });
+  assert.equal(await f.vault.online(SHOP, olivia), null);
 }
 
-/** The status of a request with `method` to the app, over a real socket. */
-function statusOf(appUrl: string, method: string, path: string): Promise<number> {
+/** The status and `Allow` of a request with `method` to the app, over a real socket. */
+function statusOf(appUrl: string, method: string, path: string): Promise<{ status: number; allow?: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${appUrl}${path}`, { method }, (res) => {
       res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow }));
     });
     req.on('error', reject);
     req.end();
   });
 }
 
-/** A TRACE (which no web Request can carry) passes shoptoken's middleware without a server error. */
+/**
+ * TRACE (which no web Request can carry; Node's parser itself refuses TRACK, and CONNECT goes to the
+ * server's 'connect' event): 405 with `Allow` on shoptoken's paths, no server error elsewhere, no
+ * unhandled rejection, and the server goes on answering.
+ */
 export async function checkUnsupportedMethod(f: SocketFixture): Promise<void> {
-  for (const path of ['/', '/auth?shop=adapter-shop.myshopify.com', '/app']) {
-    const status = await statusOf(f.appUrl, 'TRACE', path);
-    assert.ok(status >= 200 && status < 500, `TRACE ${path} answered ${status}`);
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => void rejections.push(reason);
+  process.on('unhandledRejection', onRejection);
+  try {
+    for (const method of ['TRACE']) {
+      for (const [path, allow] of [
+        ['/auth?shop=adapter-shop.myshopify.com', 'GET, HEAD'],
+        ['/auth/callback?code=x', 'GET, HEAD'],
+        ['/auth/logout', 'POST'],
+      ] as const) {
+        assert.deepEqual(await statusOf(f.appUrl, method, path), { status: 405, allow }, `${method} ${path}`);
+      }
+      for (const path of ['/', '/app']) {
+        const { status } = await statusOf(f.appUrl, method, path);
+        assert.ok(status >= 200 && status < 500, `${method} ${path} answered ${status}`);
+      }
+    }
+    assert.equal((await statusOf(f.appUrl, 'GET', '/')).status, 200, 'the server is alive');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(rejections, [], 'no unhandled rejection');
+  } finally {
+    process.off('unhandledRejection', onRejection);
   }
 }

@@ -213,6 +213,26 @@ for (const [name, open] of backends) {
       await storage.close();
     });
 
+    it("deleteOnline removes that user's online row only; false when there is none", async () => {
+      const storage = open();
+      await storage.put(offline());
+      await storage.put(online());
+      await storage.put(online({ userId: '43' }));
+      assert.equal(await storage.deleteOnline(SHOP, '42'), true);
+      assert.equal(await storage.get(SHOP, 'online', '42'), null);
+      assert.equal(await storage.deleteOnline(SHOP, '42'), false, 'already gone');
+      assert.equal(await storage.deleteOnline('other-shop.myshopify.com', '43'), false, 'another shop');
+      assert.equal(await storage.deleteOnline(SHOP, ''), false, 'never the offline row');
+      assert.deepEqual(
+        (await storage.list()).map((row) => [row.kind, row.userId]),
+        [
+          ['offline', ''],
+          ['online', '43'],
+        ],
+      );
+      await storage.close();
+    });
+
     it('markInstalled sets installedAt once and touches nothing else', async () => {
       const storage = open();
       assert.equal(await storage.markInstalled(SHOP, 2000), false);
@@ -391,6 +411,7 @@ for (const [name, open] of backends) {
       await storage.close();
       await assert.rejects(storage.swapOffline(SHOP, { refreshToken: 'x' }, offline()), { code: 'ERR_STORAGE' });
       await assert.rejects(storage.markInstalled(SHOP, 1), { code: 'ERR_STORAGE' });
+      await assert.rejects(storage.deleteOnline(SHOP, '42'), { code: 'ERR_STORAGE' });
       await assert.rejects(storage.dueOffline(1, 1), { code: 'ERR_STORAGE' });
       await assert.rejects(storage.dueCredentials(1, 1), { code: 'ERR_STORAGE' });
     });
