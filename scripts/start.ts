@@ -11,20 +11,43 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { createDemoApp } from '../examples/koa-demo/app.ts';
 import { createShoptoken } from '../src/auth/index.ts';
-import { openDefaultVault } from '../src/config.ts';
+import { openDefaultVault } from '../src/config/default-vault.ts';
 import { createEmulator } from '../src/emulator/index.ts';
+import { exitBusy, exitIfBusy, isAddressInUse, type PortSetting, readPort } from './demo-ports.ts';
 
+// The demo's settings: host, ports, database.
 const env = process.env;
 const host = env.DEMO_HOST ?? 'localhost';
-const appPort = Number(env.PORT ?? 3000);
-const emulatorPort = Number(env.EMULATOR_PORT ?? 4010);
+const listenHost = host === 'localhost' ? '127.0.0.1' : host;
+const appPortSetting = readPort(env, 'PORT', 3000);
+const emulatorPortSetting = readPort(env, 'EMULATOR_PORT', 4010);
+const databasePath = join(process.cwd(), '.shoptoken', 'demo.db');
+
+const appPort = appPortSetting.port;
+const emulatorPort = emulatorPortSetting.port;
 const appUrl = `http://${host}:${appPort}`;
 const scopes = ['write_products', 'read_orders', 'read_customers'];
 // Demo-only credentials: they are known only to the local emulator started below.
 const apiKey = 'shoptoken-demo';
 const apiSecret = 'shoptoken-demo-secret-known-only-to-the-local-emulator';
 
-const databasePath = join(process.cwd(), '.shoptoken', 'demo.db');
+// Before touching the database (a busy port is most often a demo already running on it): a taken
+// port ends here with one line naming the variable that moves it. A browser may reach `localhost`
+// on either loopback address, so both must be free.
+const ports = [appPortSetting, emulatorPortSetting];
+const probeHosts = host === 'localhost' ? ['127.0.0.1', '::1'] : [listenHost];
+await exitIfBusy(probeHosts, ports);
+
+/** Listens, or ends with the busy-port line when the port was taken since the check. */
+async function listenOn<T>(setting: PortSetting, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (error) {
+    if (isAddressInUse(error)) return exitBusy(probeHosts, [setting], ports);
+    throw error;
+  }
+}
+
 for (const suffix of ['', '-wal', '-shm']) await rm(`${databasePath}${suffix}`, { force: true });
 const { vault, keySource, generatedKey } = await openDefaultVault({ env, cwd: process.cwd(), database: databasePath });
 if (generatedKey) console.log(`generated a new encryption key file at ${keySource} — keep it secret and back it up`);
@@ -34,7 +57,9 @@ const emulator = createEmulator({
     { clientId: apiKey, clientSecret: apiSecret, redirectUrls: [`${appUrl}/auth/callback`], name: 'shoptoken demo' },
   ],
 });
-const emulatorServer = await emulator.listen({ port: emulatorPort, host: host === 'localhost' ? '127.0.0.1' : host });
+const emulatorServer = await listenOn(emulatorPortSetting, () =>
+  emulator.listen({ port: emulatorPort, host: listenHost }),
+);
 const emulatorOrigin = `http://${host}:${new URL(emulatorServer.origin).port}`;
 const shopifyBaseUrl = emulator.baseUrl(emulatorOrigin);
 
@@ -63,7 +88,17 @@ const app = createDemoApp({
   demoShops: ['demo-shop.myshopify.com', 'second-demo-shop.myshopify.com'],
 });
 const server = createServer(app.callback());
-await new Promise<void>((resolve) => server.listen(appPort, host === 'localhost' ? '127.0.0.1' : host, resolve));
+await listenOn(
+  appPortSetting,
+  () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(appPort, listenHost, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }),
+);
 
 console.log(`shoptoken demo: open ${appUrl}/`);
 if (env.DEMO_READY_FILE) {

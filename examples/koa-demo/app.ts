@@ -10,6 +10,7 @@ import type { AppSession, Shoptoken } from '../../src/auth/index.ts';
 import { missingScopes } from '../../src/protocol/scopes.ts';
 import type { TokenMetadata } from '../../src/vault/types.ts';
 import { html, page } from './html.ts';
+import { type CallResult, createResultStore } from './results.ts';
 
 export interface DemoOptions {
   shoptoken: Shoptoken;
@@ -51,21 +52,35 @@ function metadataRows(token: TokenMetadata & { expiring?: boolean }) {
   return html`<table>${rows.map(([k, v]) => html`<tr><th>${k}</th><td data-field="${k}">${v}</td></tr>`)}</table>`;
 }
 
-function landing(demoShops: readonly string[]): string {
+/** The shop picker; `signedInShop` when a signed-in user came here to switch shops (`/?switch=1`). */
+function landing(demoShops: readonly string[], signedInShop?: string): string {
+  const other = signedInShop ? demoShops.find((shop) => shop !== signedInShop) : undefined;
   return page(
     'shoptoken demo',
     html`<h1>shoptoken demo</h1>
 <p>One install gives this app both tokens: an <b>offline</b> token for background work and an <b>online</b> token for
 the staff user in front of the screen. Shopify is played by the local emulator: no account needed.</p>
+${signedInShop ? html`<p id="signed-in">You are signed in to <b>${signedInShop}</b>. Pick another shop below, or <a id="back-to-app" href="/app">go back to the app</a>.</p>` : ''}
 <form method="get" action="/auth" class="card">
   <label for="shop">Pick a demo shop</label>
-  <select id="shop" name="shop">${demoShops.map((shop) => html`<option value="${shop}">${shop}</option>`)}</select>
+  <select id="shop" name="shop">${demoShops.map((shop) => html`<option value="${shop}"${shop === other ? html` selected` : ''}>${shop}</option>`)}</select>
   <button id="install" type="submit">Install the app</button>
 </form>`,
   );
 }
 
-function appPage(session: AppSession, options: DemoOptions, result?: { label: string; body: unknown }): string {
+/** The result shown at the top of the app page: a call's, or a note that it is no longer kept. */
+type ResultView = CallResult | { expired: true };
+
+function resultCard(result: ResultView | undefined) {
+  if (!result) return '';
+  if ('expired' in result) {
+    return html`<div class="card" id="result"><p id="result-expired">That result is no longer kept: call the API again.</p></div>`;
+  }
+  return html`<div class="card" id="result"><h2 id="result-label">${result.label}</h2><pre id="result-body">${JSON.stringify(result.body, null, 2)}</pre></div>`;
+}
+
+function appPage(session: AppSession, options: DemoOptions, result?: ResultView): string {
   const { online, offline } = session;
   const user = online.user;
   const lacking = missingScopes(options.scopes, online.associatedUserScopes);
@@ -78,6 +93,12 @@ function appPage(session: AppSession, options: DemoOptions, result?: { label: st
   return page(
     `${session.shop} — shoptoken demo`,
     html`<h1>Installed on <span id="shop">${session.shop}</span></h1>
+<nav class="actions">
+  <a id="switch-shop" href="/?switch=1">Switch shop</a>
+  <a id="switch-user" href="${options.emulatorOrigin}/${session.shop}/admin/logout?return_to=${encodeURIComponent(`${options.appUrl}/auth?shop=${session.shop}`)}">Sign in as another staff user</a>
+  <form method="post" action="/auth/logout"><button id="sign-out" type="submit">Sign out</button></form>
+</nav>
+${resultCard(result)}
 <div class="card" id="user">
   <h2>Signed-in staff user</h2>
   <table>
@@ -99,10 +120,9 @@ function appPage(session: AppSession, options: DemoOptions, result?: { label: st
 <div class="card" id="online-token"><h2>Online token (this user's)</h2>${metadataRows(online)}</div>
 <form method="post" action="/app/call" class="card">
   <h2>Call the Admin API</h2>
+  <p>The answer appears at the top of the page.</p>
   ${buttons}
-</form>
-${result ? html`<div class="card"><h2 id="result-label">${result.label}</h2><pre id="result">${JSON.stringify(result.body, null, 2)}</pre></div>` : ''}
-<p><a id="switch-user" href="${options.emulatorOrigin}/${session.shop}/admin/logout?return_to=${encodeURIComponent(`${options.appUrl}/auth?shop=${session.shop}`)}">Sign in as another staff user</a></p>`,
+</form>`,
   );
 }
 
@@ -122,13 +142,15 @@ export function createDemoApp(options: DemoOptions): Koa {
   const app = new Koa();
   app.use(shoptokenKoa(options.shoptoken));
   const requireSession = requireShoptokenSession(options.shoptoken);
+  const results = createResultStore();
 
   app.use(async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/') {
       const session = await options.shoptoken.session(toRequest(ctx));
-      if (session) return ctx.redirect('/app');
+      // `?switch=1`: the shop picker even when signed in (the app page's "Switch shop" link).
+      if (session && ctx.query.switch !== '1') return ctx.redirect('/app');
       ctx.type = 'html';
-      ctx.body = landing(options.demoShops);
+      ctx.body = landing(options.demoShops, session?.shop);
       return;
     }
     if (ctx.path === '/app' || ctx.path === '/app/call') return requireSession(ctx, next);
@@ -139,8 +161,12 @@ export function createDemoApp(options: DemoOptions): Koa {
   app.use(async (ctx) => {
     const session = ctx.state.shopSession as AppSession;
     if (ctx.method === 'GET' && ctx.path === '/app') {
+      const id = ctx.query.result;
+      const owner = { shop: session.shop, userId: session.userId };
+      const result = typeof id === 'string' ? (results.get(owner, id) ?? { expired: true as const }) : undefined;
       ctx.type = 'html';
-      ctx.body = appPage(session, options);
+      ctx.set('cache-control', 'no-store');
+      ctx.body = appPage(session, options, result);
       return;
     }
     if (ctx.method === 'POST' && ctx.path === '/app/call') {
@@ -158,20 +184,26 @@ export function createDemoApp(options: DemoOptions): Koa {
         shopifyBaseUrl: options.shopifyBaseUrl,
       });
       const response = await admin.request(gql);
-      ctx.type = 'html';
-      ctx.body = appPage(session, options, {
-        label: `${query} via the ${kind} token`,
-        body: {
-          data: response.data ?? null,
-          errors: response.errors
-            ? {
-                message: response.errors.message,
-                status: response.errors.networkStatusCode,
-                graphQLErrors: response.errors.graphQLErrors,
-              }
-            : null,
+      // Post-redirect-get: the result waits under a random id; reloading the page shows it again
+      // instead of repeating the call, and #result scrolls to it.
+      const id = results.put(
+        { shop: session.shop, userId: session.userId },
+        {
+          label: `${query} via the ${kind} token`,
+          body: {
+            data: response.data ?? null,
+            errors: response.errors
+              ? {
+                  message: response.errors.message,
+                  status: response.errors.networkStatusCode,
+                  graphQLErrors: response.errors.graphQLErrors,
+                }
+              : null,
+          },
         },
-      });
+      );
+      ctx.status = 303;
+      ctx.redirect(`/app?result=${id}#result`);
       return;
     }
     ctx.status = 405;

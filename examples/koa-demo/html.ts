@@ -16,7 +16,9 @@ export function page(title: string, body: SafeHtml): string {
   h1 { font-size: 1.5rem; } h2 { font-size: 1.1rem; margin-top: 1.5rem; }
   table { border-collapse: collapse; } td, th { text-align: left; padding: .2rem .8rem .2rem 0; vertical-align: top; }
   code, pre { background: #f3f3f3; border-radius: 4px; padding: .1rem .3rem; }
-  pre { padding: .6rem; overflow-x: auto; }
+  pre { padding: .6rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+  .actions { display: flex; flex-wrap: wrap; gap: .4rem 1.2rem; align-items: center; }
+  .actions form { margin: 0; }
   .card { border: 1px solid #ddd; border-radius: 8px; padding: 1rem; margin: 1rem 0; }
   .missing { color: #a00; }
   button { font: inherit; padding: .3rem .8rem; margin: .2rem .2rem .2rem 0; cursor: pointer; }

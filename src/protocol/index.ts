@@ -1,4 +1,8 @@
 /** Shopify's wire formats, pure and shared by the library and the emulator. */
+
+// First: on a Node too old for shoptoken this fails with one clear message (see node-guard.ts).
+import '../node-guard.ts';
+
 export { type AuthorizeUrlOptions, authorizeUrl } from './authorize.ts';
 export {
   type ClientCredentialsTokenResponse,

@@ -1,6 +1,7 @@
 /**
  * End to end in a real Chromium: `npm start`'s demo, from the landing page through the emulator's
- * consent page to the app page; then a second staff user; checked against what
+ * consent page to the app page; Admin API calls (post-redirect-get, the answer where the user looks);
+ * a second staff user; switching shops, with a cancelled install on the way; checked against what
  * `shoptoken tokens list --json` reports. Saves screenshots to test-artifacts/.
  */
 import assert from 'node:assert/strict';
@@ -23,6 +24,12 @@ const skip = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (
 if (skip) {
   if (required) throw new Error(`SHOPTOKEN_REQUIRE_BROWSER=1 but ${skip}`);
   console.log(`# skipping the browser test: ${skip}`);
+}
+
+/** The JSON the demo shows for an Admin API call. */
+interface CallAnswer {
+  data: { shop?: { myshopifyDomain?: string }; orders?: { nodes?: unknown } } | null;
+  errors: unknown;
 }
 
 async function freePort(): Promise<number> {
@@ -151,16 +158,62 @@ describe('demo in Chromium', { skip }, () => {
     assert.equal(online?.userId, await page.textContent('#user-id'));
   });
 
-  it('calls the Admin API through each token', async () => {
-    await page.click('#call-offline-shop');
-    await page.waitForSelector('#result');
-    const shopResult = JSON.parse((await page.textContent('#result')) ?? '{}');
-    assert.equal(shopResult.data?.shop?.myshopifyDomain, 'demo-shop.myshopify.com');
+  /** Clicks a call button; the POST redirects (303) to `/app?result=ID#result`. Returns the result's JSON. */
+  async function call(button: string): Promise<CallAnswer> {
+    const before = page.url();
+    await page.click(button);
+    await page.waitForURL((url) => url.href !== before && url.pathname === '/app' && url.searchParams.has('result'));
+    assert.match(page.url(), /\/app\?result=[\w-]{16,}#result$/);
+    return JSON.parse((await page.textContent('#result-body')) ?? '{}');
+  }
 
-    await page.click('#call-online-orders');
-    await page.waitForSelector('#result');
-    const orders = JSON.parse((await page.textContent('#result')) ?? '{}');
+  it('calls the Admin API through each token and shows the answer where the user is looking', async () => {
+    const shopResult = await call('#call-offline-shop');
+    assert.equal(shopResult.data?.shop?.myshopifyDomain, 'demo-shop.myshopify.com');
+    assert.equal(await page.textContent('#result-label'), 'shop via the offline token');
+    const inView = await page.$eval('#result', (card) => {
+      const box = card.getBoundingClientRect();
+      // Scrolled to #result: its top edge at the viewport's (within a pixel) or lower on screen.
+      return box.top > -1 && box.top < window.innerHeight;
+    });
+    assert.ok(inView, 'the result is in the viewport after the click');
+    await page.screenshot({ path: join(artifacts, 'demo-result.png') });
+    // On a phone-narrow window the JSON's longer lines wrap instead of running off the card.
+    const viewport = page.viewportSize();
+    await page.setViewportSize({ width: 320, height: 640 });
+    const pre = await page.$eval('#result-body', (el) => ({
+      whiteSpace: getComputedStyle(el).whiteSpace,
+      overflowWrap: getComputedStyle(el).overflowWrap,
+      overflows: el.scrollWidth > el.clientWidth,
+    }));
+    if (viewport) await page.setViewportSize(viewport);
+    assert.deepEqual(pre, { whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', overflows: false }, 'long lines wrap');
+
+    const orders = await call('#call-online-orders');
     assert.ok(Array.isArray(orders.data?.orders?.nodes), 'the owner reads orders with the online token');
+  });
+
+  it('reloading a result page shows it again without repeating the call (post-redirect-get)', async () => {
+    const url = page.url();
+    const shown = await page.textContent('#result-body');
+    const requests: string[] = [];
+    const record = (request: { method(): string; url(): string }) =>
+      requests.push(`${request.method()} ${request.url()}`);
+    page.on('request', record);
+    try {
+      await page.reload();
+    } finally {
+      page.off('request', record);
+    }
+    assert.deepEqual(requests, [`GET ${url.replace(/#.*$/, '')}`], 'one GET, no POST');
+    assert.equal(page.url(), url);
+    assert.equal(await page.textContent('#result-body'), shown);
+  });
+
+  it('a result id is kept for its own session only: another id shows a note, not a result', async () => {
+    await page.goto(`${appUrl}/app?result=not-a-result-id#result`);
+    assert.ok(await page.$('#result-expired'));
+    assert.equal(await page.$('#result-body'), null);
   });
 
   it('a second staff user signs in without a consent page and gets their own online token', async () => {
@@ -182,17 +235,55 @@ describe('demo in Chromium', { skip }, () => {
     assert.match((await page.textContent('#missing')) ?? '', /read_customers/);
     await page.screenshot({ path: join(artifacts, 'demo-second-user.png'), fullPage: true });
 
-    await page.click('#call-online-customers');
-    await page.waitForSelector('#result');
-    assert.match((await page.textContent('#result')) ?? '', /ACCESS_DENIED/);
-    await page.click('#call-offline-customers');
-    await page.waitForSelector('#result');
-    assert.doesNotMatch((await page.textContent('#result')) ?? '', /ACCESS_DENIED/);
+    assert.match(JSON.stringify(await call('#call-online-customers')), /ACCESS_DENIED/);
+    assert.doesNotMatch(JSON.stringify(await call('#call-offline-customers')), /ACCESS_DENIED/);
 
     const afterTokens = await tokensList();
     assert.equal(afterTokens.length, 3);
     assert.equal(afterTokens.filter((t) => t.kind === 'online').length, 2);
     const offlineAfter = afterTokens.find((t) => t.kind === 'offline');
     assert.deepEqual(offlineAfter, offlineBefore, 'the offline token is left alone');
+  });
+
+  it('switches shop: the picker while signed in; a cancelled install links back to the app', async () => {
+    await page.click('#switch-shop');
+    await page.waitForURL(`${appUrl}/?switch=1`);
+    assert.match((await page.textContent('#signed-in')) ?? '', /demo-shop\.myshopify\.com/);
+    assert.equal(await page.inputValue('#shop'), 'second-demo-shop.myshopify.com', 'the other shop is preselected');
+
+    await page.click('#install');
+    await page.waitForSelector('button[value=cancel]');
+    await page.click('button[value=cancel]');
+    await page.waitForSelector('#cancelled');
+    await page.screenshot({ path: join(artifacts, 'demo-cancelled.png') });
+    await page.click('#back-to-app');
+    await page.waitForURL(`${appUrl}/app**`);
+    assert.equal(await page.textContent('#shop'), 'demo-shop.myshopify.com', 'still signed in to the first shop');
+
+    await page.click('#switch-shop');
+    await page.waitForURL(`${appUrl}/?switch=1`);
+    await page.click('#install');
+    await page.waitForSelector('button[value=install]');
+    const owner = await page.$eval('#user option', (option) => (option as HTMLOptionElement).value);
+    await page.selectOption('#user', owner);
+    await page.click('button[value=install]');
+    await page.waitForURL(`${appUrl}/app**`);
+    assert.equal(await page.textContent('#shop'), 'second-demo-shop.myshopify.com');
+    const shops = new Set((await tokensList()).filter((t) => t.kind === 'offline').map((t) => t.shop));
+    assert.deepEqual([...shops].sort(), ['demo-shop.myshopify.com', 'second-demo-shop.myshopify.com']);
+  });
+
+  it('signs out (POST /auth/logout): the landing page again, and the online token is gone', async () => {
+    const userId = await page.textContent('#user-id');
+    const isTheirs = (token: TokenListRecord) =>
+      token.kind === 'online' && token.userId === userId && token.shop === 'second-demo-shop.myshopify.com';
+    assert.equal((await tokensList()).filter(isTheirs).length, 1);
+    await page.click('#sign-out');
+    await page.waitForURL(`${appUrl}/`);
+    assert.ok(await page.$('#install'), 'the shop picker');
+    assert.equal(await page.$('#signed-in'), null, 'nobody is signed in');
+    await page.goto(`${appUrl}/`);
+    assert.equal(page.url(), `${appUrl}/`, 'no session: the landing page stays, no redirect to the app');
+    assert.deepEqual((await tokensList()).filter(isTheirs), [], 'the signed-out user’s online token is deleted');
   });
 });
