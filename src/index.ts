@@ -8,6 +8,9 @@
  *   afterAuth: ({ shop, offline, online, user }) => {} });
  */
 
+// First: on a Node too old for shoptoken this fails with one clear message (see node-guard.ts).
+import './node-guard.ts';
+
 export {
   type AdminClientOptions,
   type AdminFactory,
@@ -32,11 +35,27 @@ export {
   type StateRecord,
   type StateStore,
 } from './auth/index.ts';
-export { type DefaultVault, type DefaultVaultOptions, openDefaultVault, resolveDatabasePath } from './config.ts';
+export { configDatabasePath, resolveDatabasePath } from './config/database.ts';
 export {
+  type DefaultVault,
+  type DefaultVaultEnvOptions,
+  type DefaultVaultOptions,
+  openDefaultVault,
+} from './config/default-vault.ts';
+export {
+  type ConfigSetting,
+  isShoptokenConfig,
+  type LoadConfigOptions,
+  loadConfig,
+  missingSettings,
+  type ShoptokenConfig,
+} from './config/load.ts';
+export {
+  AppCredentialsError,
   ConfigError,
   type ErrorCode,
   OAuthResponseError,
+  RefreshDeferredError,
   RequestValidationError,
   ShoptokenError,
   TransportError,
@@ -46,7 +65,14 @@ export type { AssociatedUser } from './protocol/tokens.ts';
 export { createMemoryStorage } from './storage/memory.ts';
 export { openSqliteStorage } from './storage/sqlite.ts';
 export type { TokenRow, TokenStorage } from './storage/types.ts';
-export type { NeedsReauthEvent, NeedsReauthReason } from './vault/events.ts';
+export type { AppCredentialsStatus } from './vault/app-credentials.ts';
+export type {
+  AppCredentialsRejectedEvent,
+  AppCredentialsRestoredEvent,
+  NeedsReauthEvent,
+  NeedsReauthReason,
+  VaultEvents,
+} from './vault/events.ts';
 export { createKeeper, type Keeper, type KeeperOptions, type KeeperReport } from './vault/keeper.ts';
 export { loadKeys } from './vault/key-source.ts';
 export { type Key, KeyRing, parseKeyList } from './vault/keyring.ts';

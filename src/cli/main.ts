@@ -3,6 +3,9 @@
  * `shoptoken` — one command per file, one error boundary here.
  */
 
+// First: on a Node too old for shoptoken this fails with one clear message (see node-guard.ts).
+import './node-guard.ts';
+
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ShoptokenError } from '../errors.ts';
@@ -10,7 +13,7 @@ import { type CliIO, type Command, UsageError } from './io.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   emulator: {
-    summary: 'run the local Shopify emulator (--port N, --config FILE)',
+    summary: 'run the local Shopify emulator for your app [--port N] [--config NAME|FILE.json] [--shop SHOP]',
     load: async () => (await import('./emulator.ts')).run,
   },
   'migrate-expiring': {
@@ -39,8 +42,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   const name = [argv.slice(0, 2).join(' '), argv[0] ?? ''].find((candidate) => candidate in COMMANDS);
   if (!name) {
     const wantsHelp = argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help';
-    (wantsHelp ? io.stdout : io.stderr).write(help());
-    return wantsHelp ? 0 : 2;
+    if (wantsHelp) {
+      io.stdout.write(help());
+      return 0;
+    }
+    // Only a plain word is named back: an argument may hold anything (a pasted token, say).
+    const word = /^[A-Za-z0-9-]{1,40}$/.test(argv[0] ?? '') ? ` "${argv[0]}"` : '';
+    io.stderr.write(`shoptoken: unknown command${word}\n\n${help()}`);
+    return 2;
   }
   const rest = argv.slice(name.split(' ').length);
   try {

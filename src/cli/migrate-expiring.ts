@@ -4,21 +4,25 @@
  * `vault.migrateToExpiring`, which writes an intent before each irreversible exchange, so a run
  * killed at any point is finished by running the command again. Needs the app's credentials
  * (`SHOPIFY_API_KEY`, `SHOPIFY_API_SECRET`, optional `SHOPTOKEN_SHOPIFY_BASE_URL`) and the vault's
- * keys; never generates a key. Prints shops, counts and reasons, never token values.
+ * keys; never generates a key. Prints shops, counts and reasons, never token values. Once Shopify
+ * refuses the app's credentials (`invalid_client`) it sends no more exchanges: the remaining shops
+ * are reported as not attempted, with one message saying which settings to check.
  */
 
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { openDefaultVault, resolveDatabasePath } from '../config.ts';
+import { configDatabasePath } from '../config/database.ts';
+import { openDefaultVault } from '../config/default-vault.ts';
+import { missingSettings, type ShoptokenConfig } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
-import { DEFAULT_SHOPIFY_BASE_URL } from '../protocol/shop.ts';
-import type { MigrationPlanEntry, MigrationResult } from '../vault/migrator.ts';
+import { APP_CREDENTIALS_REJECTED, type MigrationPlanEntry, type MigrationResult } from '../vault/migrator.ts';
 import type { Vault } from '../vault/vault.ts';
+import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
 import { type CliIO, type Command, UsageError } from './io.ts';
 import { missingKeyProblems } from './keys-configured.ts';
 import { Progress } from './progress.ts';
 
-const USAGE = `usage: shoptoken migrate-expiring [--dry-run] [--concurrency N] [--json] [--database PATH]
+const USAGE = `usage: shoptoken migrate-expiring [--dry-run] [--concurrency N] [--json] [--database PATH] [--config NAME]
 
 Converts every stored non-expiring offline token to an expiring token (Shopify's token exchange;
 irreversible). Safe to rerun: a run that was interrupted is finished by the next one.
@@ -26,6 +30,7 @@ irreversible). Safe to rerun: a run that was interrupted is finished by the next
   --concurrency N    exchanges at a time, 1-64 (default 4)
   --json             print the report as JSON
   --database PATH    the SQLite database (default: SHOPTOKEN_DATABASE_URL, else .shoptoken/shoptoken.db)
+${CONFIG_USAGE}
 Environment: SHOPIFY_API_KEY, SHOPIFY_API_SECRET, SHOPTOKEN_SHOPIFY_BASE_URL (default https://{shop}),
 SHOPTOKEN_KEYS or SHOPTOKEN_KEY_FILE (or the demo key file outside production).
 `;
@@ -38,6 +43,7 @@ interface Options {
   concurrency: number;
   json: boolean;
   database: string | undefined;
+  config: string | undefined;
 }
 
 /** The final report, as printed with `--json`. */
@@ -47,10 +53,19 @@ export interface MigrationReport {
   migrated: string[];
   alreadyExpiring: string[];
   failed: { shop: string; reason: string }[];
+  /** Shops no exchange was sent for, because Shopify refused the app's credentials meanwhile. */
+  notAttempted: { shop: string; reason: string }[];
 }
 
 function parseOptions(argv: string[]): Options | null {
-  let values: { 'dry-run'?: boolean; concurrency?: string; json?: boolean; database?: string; help?: boolean };
+  let values: {
+    'dry-run'?: boolean;
+    concurrency?: string;
+    json?: boolean;
+    database?: string;
+    config?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -59,6 +74,7 @@ function parseOptions(argv: string[]): Options | null {
         concurrency: { type: 'string' },
         json: { type: 'boolean' },
         database: { type: 'string' },
+        ...CONFIG_OPTION,
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -72,27 +88,20 @@ function parseOptions(argv: string[]): Options | null {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
     throw new UsageError(`--concurrency must be an integer from 1 to ${MAX_CONCURRENCY}\n\n${USAGE}`);
   }
-  return { dryRun: values['dry-run'] === true, concurrency, json: values.json === true, database: values.database };
+  return {
+    dryRun: values['dry-run'] === true,
+    concurrency,
+    json: values.json === true,
+    database: values.database,
+    config: values.config,
+  };
 }
 
 /** Opens the app's vault; every missing piece of configuration is reported at once (ConfigError). */
-async function openConfiguredVault(io: CliIO, path: string): Promise<Vault> {
-  const { env, cwd } = io;
-  const problems: string[] = [];
-  if (!env.SHOPIFY_API_KEY) problems.push('SHOPIFY_API_KEY must be set to the app’s client id');
-  if (!env.SHOPIFY_API_SECRET) problems.push('SHOPIFY_API_SECRET must be set to the app’s client secret');
-  problems.push(...missingKeyProblems(io));
+async function openConfiguredVault(io: CliIO, config: ShoptokenConfig, path: string): Promise<Vault> {
+  const problems = [...missingSettings(config, ['apiKey', 'apiSecret']), ...missingKeyProblems(io)];
   if (problems.length > 0) throw new ConfigError(problems);
-  const { vault } = await openDefaultVault({
-    env,
-    cwd,
-    database: path,
-    shopify: {
-      clientId: env.SHOPIFY_API_KEY!,
-      clientSecret: env.SHOPIFY_API_SECRET!,
-      baseUrl: env.SHOPTOKEN_SHOPIFY_BASE_URL || DEFAULT_SHOPIFY_BASE_URL,
-    },
-  });
+  const { vault } = await openDefaultVault(config, { database: path });
   return vault;
 }
 
@@ -108,12 +117,26 @@ async function migrateAll(
   const worker = async () => {
     while (next < todo.length) {
       const entry = todo[next++]!;
-      results.push(await vault.migrateToExpiring(entry.shop));
+      // Once Shopify refused the app's credentials, no further exchange is sent (not even the vault's probe).
+      const rejected = vault.appCredentials().status === 'rejected';
+      results.push(
+        rejected
+          ? { shop: entry.shop, status: 'not_attempted', reason: APP_CREDENTIALS_REJECTED }
+          : await vault.migrateToExpiring(entry.shop),
+      );
       progress.tick();
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, worker));
   return results;
+}
+
+/** The shops of `results` with `status` and their reasons, by shop. */
+function listed(results: MigrationResult[], status: MigrationResult['status']): { shop: string; reason: string }[] {
+  return results
+    .filter((result) => result.status === status)
+    .map((result) => ({ shop: result.shop, reason: result.reason ?? 'unknown' }))
+    .sort((a, b) => (a.shop < b.shop ? -1 : 1));
 }
 
 function text(report: MigrationReport, plan: MigrationPlanEntry[]): string {
@@ -132,7 +155,10 @@ function text(report: MigrationReport, plan: MigrationPlanEntry[]): string {
     `failed: ${report.failed.length}`,
     ...report.failed.map(({ shop, reason }) => `  ${shop}: ${reason}`),
   ];
-  if (report.failed.length > 0) lines.push('fix or skip the failed shops, then run the command again');
+  if (report.notAttempted.length > 0) lines.push(`not attempted: ${report.notAttempted.length}`);
+  if (report.failed.length > 0 && report.notAttempted.length === 0) {
+    lines.push('fix or skip the failed shops, then run the command again');
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -143,20 +169,28 @@ export const run: Command = async (argv, io) => {
     io.stdout.write(USAGE);
     return 0;
   }
-  const path = resolveDatabasePath({ env: io.env, cwd: io.cwd, database: options.database });
+  const config = cliConfig(io, options.config);
+  const path = configDatabasePath(config, options.database);
   if (path === ':memory:' || !existsSync(path)) {
     io.stderr.write(`shoptoken migrate-expiring: no database at ${path} (nothing has been stored yet?)\n`);
     return 1;
   }
-  const vault = await openConfiguredVault(io, path);
+  const vault = await openConfiguredVault(io, config, path);
   let report: MigrationReport;
   let plan: MigrationPlanEntry[];
+  let credentials: { status: string; reason: string | null } = { status: 'ok', reason: null };
   try {
     plan = await vault.migrationPlan();
     const todo = plan.filter((entry) => entry.state !== 'expiring');
     const alreadyExpiring = plan.filter((entry) => entry.state === 'expiring').map((entry) => entry.shop);
     if (options.dryRun) {
-      report = { dryRun: true, migrated: todo.map((entry) => entry.shop), alreadyExpiring, failed: [] };
+      report = {
+        dryRun: true,
+        migrated: todo.map((entry) => entry.shop),
+        alreadyExpiring,
+        failed: [],
+        notAttempted: [],
+      };
     } else {
       const results = await migrateAll(vault, todo, options.concurrency, new Progress(io.stderr, todo.length, 'shops'));
       const shops = (status: MigrationResult['status']) =>
@@ -168,15 +202,21 @@ export const run: Command = async (argv, io) => {
         dryRun: false,
         migrated: shops('migrated'),
         alreadyExpiring: [...alreadyExpiring, ...shops('already_expiring')].sort(),
-        failed: results
-          .filter((result) => result.status === 'failed')
-          .map((result) => ({ shop: result.shop, reason: result.reason ?? 'unknown' }))
-          .sort((a, b) => (a.shop < b.shop ? -1 : 1)),
+        failed: listed(results, 'failed'),
+        notAttempted: listed(results, 'not_attempted'),
       };
+      credentials = vault.appCredentials();
     }
   } finally {
     await vault.close();
   }
   io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : text(report, plan));
-  return report.failed.length > 0 ? 1 : 0;
+  if (credentials.status === 'rejected') {
+    io.stderr.write(
+      `shoptoken migrate-expiring: Shopify refused the app's credentials (${credentials.reason}): check ` +
+        `SHOPIFY_API_KEY and SHOPIFY_API_SECRET, then run the command again; ${report.notAttempted.length} ` +
+        'shops were not attempted (no shop was marked)\n',
+    );
+  }
+  return report.failed.length > 0 || report.notAttempted.length > 0 ? 1 : 0;
 };

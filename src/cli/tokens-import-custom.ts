@@ -7,18 +7,20 @@
  */
 
 import { parseArgs } from 'node:util';
-import { openDefaultVault } from '../config.ts';
+import { openDefaultVault } from '../config/default-vault.ts';
 import { ConfigError } from '../errors.ts';
 import { normalizeShop } from '../protocol/shop.ts';
+import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
 import { type Command, UsageError } from './io.ts';
 import { missingKeyProblems } from './keys-configured.ts';
 
-const USAGE = `usage: shoptoken tokens import-custom --shop SHOP [--database PATH] < token.txt
+const USAGE = `usage: shoptoken tokens import-custom --shop SHOP [--database PATH] [--config NAME] < token.txt
 
 Reads a custom app's Admin API access token from stdin, checks it with the shop's Admin API and
 stores it encrypted with its scopes. A token Shopify does not accept is rejected; nothing is stored.
   --shop SHOP        the shop's domain ({name}.myshopify.com)
   --database PATH    the SQLite database (default: SHOPTOKEN_DATABASE_URL, else .shoptoken/shoptoken.db)
+${CONFIG_USAGE}
 Environment: SHOPTOKEN_KEYS or SHOPTOKEN_KEY_FILE (or the demo key file outside production),
 SHOPTOKEN_SHOPIFY_BASE_URL (default https://{shop}).
 `;
@@ -41,11 +43,16 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
 
 /** Runs `shoptoken tokens import-custom`. Exit 0 when stored, 1 when rejected or misconfigured. */
 export const run: Command = async (argv, io) => {
-  let values: { shop?: string; database?: string; help?: boolean };
+  let values: { shop?: string; database?: string; config?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { shop: { type: 'string' }, database: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        shop: { type: 'string' },
+        database: { type: 'string' },
+        ...CONFIG_OPTION,
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -61,17 +68,16 @@ export const run: Command = async (argv, io) => {
   }
   const shop = normalizeShop(values.shop);
   if (!shop) throw new UsageError(`--shop must be a shop domain ({name}.myshopify.com)\n\n${USAGE}`);
+  const config = cliConfig(io, values.config);
   const problems = missingKeyProblems(io);
   if (problems.length > 0) throw new ConfigError(problems);
   if ((io.stdin as NodeJS.ReadStream).isTTY === true) io.stderr.write('paste the token, then press Ctrl-D\n');
   const token = await readStdin(io.stdin);
   if (!token) throw new UsageError(`no token on stdin\n\n${USAGE}`);
 
-  const { vault } = await openDefaultVault({ env: io.env, cwd: io.cwd, database: values.database });
+  const { vault } = await openDefaultVault(config, { database: values.database });
   try {
-    const stored = await vault.importCustomToken(shop, token, {
-      shopifyBaseUrl: io.env.SHOPTOKEN_SHOPIFY_BASE_URL || undefined,
-    });
+    const stored = await vault.importCustomToken(shop, token, { shopifyBaseUrl: config.shopifyBaseUrl });
     io.stdout.write(`stored the custom app token of ${shop} (scopes: ${stored.scopes.join(',') || 'none'})\n`);
   } finally {
     await vault.close();

@@ -6,17 +6,19 @@
 
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { resolveDatabasePath } from '../config.ts';
+import { configDatabasePath } from '../config/database.ts';
 import { openSqliteStorage } from '../storage/sqlite.ts';
 import type { TokenMetadata } from '../vault/types.ts';
 import { rowMetadata } from '../vault/vault.ts';
+import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
 import { type Command, UsageError } from './io.ts';
 
-const USAGE = `usage: shoptoken tokens list [--json] [--database PATH]
+const USAGE = `usage: shoptoken tokens list [--json] [--database PATH] [--config NAME]
 
 Lists stored tokens (shop, kind, user, scopes, expiry, times) — never token values.
   --json             print a JSON array
   --database PATH    the SQLite database (default: SHOPTOKEN_DATABASE_URL, else .shoptoken/shoptoken.db)
+${CONFIG_USAGE}
 `;
 
 /** One listed token, as printed with `--json`. */
@@ -71,11 +73,16 @@ function table(records: TokenListRecord[]): string {
 
 /** Runs `shoptoken tokens list`. Exit 0 on success, 1 when the database does not exist. */
 export const run: Command = async (argv, io) => {
-  let values: { json?: boolean; database?: string; help?: boolean };
+  let values: { json?: boolean; database?: string; config?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { json: { type: 'boolean' }, database: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        json: { type: 'boolean' },
+        database: { type: 'string' },
+        ...CONFIG_OPTION,
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -87,7 +94,7 @@ export const run: Command = async (argv, io) => {
     return 0;
   }
 
-  const path = resolveDatabasePath({ env: io.env, cwd: io.cwd, database: values.database });
+  const path = configDatabasePath(cliConfig(io, values.config), values.database);
   if (path === ':memory:' || !existsSync(path)) {
     io.stderr.write(`shoptoken tokens list: no database at ${path} (nothing has been stored yet?)\n`);
     return 1;

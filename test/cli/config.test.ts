@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { openDefaultVault, resolveDatabasePath } from '../../src/config.ts';
+import { resolveDatabasePath } from '../../src/config/database.ts';
+import { openDefaultVault } from '../../src/config/default-vault.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 const cwd = '/srv/app';
