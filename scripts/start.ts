@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createDemoApp } from '../examples/koa-demo/app.ts';
 import { createShoptoken } from '../src/auth/index.ts';
 import { openDefaultVault } from '../src/config/default-vault.ts';
+import { loadConfig } from '../src/config/load.ts';
 import { createEmulator } from '../src/emulator/index.ts';
 import { exitBusy, exitIfBusy, isAddressInUse, type PortSetting, readPort } from './demo-ports.ts';
 
@@ -49,8 +50,15 @@ async function listenOn<T>(setting: PortSetting, listen: () => Promise<T>): Prom
 }
 
 for (const suffix of ['', '-wal', '-shm']) await rm(`${databasePath}${suffix}`, { force: true });
-const { vault, keySource, generatedKey } = await openDefaultVault({ env, cwd: process.cwd(), database: databasePath });
-if (generatedKey) console.log(`generated a new encryption key file at ${keySource} — keep it secret and back it up`);
+// The same loader as any app, given only the key settings: the demo app is its own (credentials known
+// only to its emulator), so an app's SHOPIFY_* variables or shopify.app.toml in this shell are not its.
+const config = loadConfig({
+  env: { SHOPTOKEN_KEYS: env.SHOPTOKEN_KEYS, SHOPTOKEN_KEY_FILE: env.SHOPTOKEN_KEY_FILE, NODE_ENV: env.NODE_ENV },
+  cwd: process.cwd(),
+  appConfig: false,
+});
+// A generated development key file is announced on stderr by openDefaultVault.
+const { vault } = await openDefaultVault(config, { database: databasePath });
 
 const emulator = createEmulator({
   apps: [
@@ -64,6 +72,7 @@ const emulatorOrigin = `http://${host}:${new URL(emulatorServer.origin).port}`;
 const shopifyBaseUrl = emulator.baseUrl(emulatorOrigin);
 
 const shoptoken = createShoptoken({
+  config,
   apiKey,
   apiSecret,
   scopes,

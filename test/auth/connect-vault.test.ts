@@ -8,25 +8,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createShoptoken } from '../../src/auth/shoptoken.ts';
-import { ConfigError } from '../../src/errors.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import { openVault } from '../../src/vault/vault.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 import { API_KEY, API_SECRET, APP_URL, createInstallFixture, SCOPES } from '../helpers/install-fixture.ts';
 
 const EMULATOR_BASE = 'http://emulator.test/{shop}';
 const bare = () => openVault({ storage: createMemoryStorage(), keys: [{ id: 'k1', key: randomBytes(32) }] });
 const flow = (vault: ReturnType<typeof bare>, extra: Record<string, unknown> = {}) =>
   createShoptoken({ apiKey: API_KEY, apiSecret: API_SECRET, scopes: SCOPES, appUrl: APP_URL, vault, ...extra });
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('createShoptoken connects its vault', () => {
   it('a vault without Shopify settings takes the flow’s app and base URL', () => {
@@ -36,7 +26,7 @@ describe('createShoptoken connects its vault', () => {
     assert.deepEqual(vault.shopify, { baseUrl: EMULATOR_BASE, clientId: API_KEY });
     // A second flow for the same app and Shopify is fine; another Shopify is not.
     flow(vault, { shopifyBaseUrl: EMULATOR_BASE });
-    const [problem] = problemsOf(() => flow(vault));
+    const [problem] = configProblems(() => flow(vault));
     assert.match(
       problem!,
       /^vault: the vault reaches Shopify at http:\/\/emulator\.test\/\{shop\} and the install flow at https:\/\/\{shop\}/,
@@ -49,7 +39,7 @@ describe('createShoptoken connects its vault', () => {
       keys: [{ id: 'k1', key: randomBytes(32) }],
       shopify: { clientId: 'another-app', clientSecret: 'shpss_another_secret' },
     });
-    const problems = problemsOf(() => flow(other, { shopifyBaseUrl: EMULATOR_BASE }));
+    const problems = configProblems(() => flow(other, { shopifyBaseUrl: EMULATOR_BASE }));
     assert.equal(problems.length, 2);
     assert.match(problems[0]!, /another app \(client id another-app, not shoptoken-test-client\)/);
     assert.match(problems[1]!, /reaches Shopify at https:\/\/\{shop\} and the install flow at http:\/\/emulator\.test/);
@@ -59,7 +49,7 @@ describe('createShoptoken connects its vault', () => {
       keys: [{ id: 'k1', key: randomBytes(32) }],
       shopifyBaseUrl: EMULATOR_BASE,
     });
-    assert.match(problemsOf(() => flow(pinned))[0]!, /vault reaches Shopify at http:\/\/emulator\.test\/\{shop\}/);
+    assert.match(configProblems(() => flow(pinned))[0]!, /vault reaches Shopify at http:\/\/emulator\.test\/\{shop\}/);
     assert.deepEqual(pinned.shopify, { baseUrl: EMULATOR_BASE, clientId: null }, 'a refused vault is not changed');
   });
 

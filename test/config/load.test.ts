@@ -12,9 +12,9 @@ import { after, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { createShoptoken } from '../../src/auth/shoptoken.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { ConfigError } from '../../src/errors.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import { openVault } from '../../src/vault/vault.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/app-config');
 const EMPTY = mkdtempSync(join(tmpdir(), 'shoptoken-config-empty-'));
@@ -32,16 +32,6 @@ const CLI_ENV = {
 };
 
 const vault = () => openVault({ storage: createMemoryStorage(), keys: [{ id: 'k1', key: Buffer.alloc(32, 7) }] });
-
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('loadConfig: a Shopify-CLI-style environment', () => {
   it('configures the app fully, with nothing else', () => {
@@ -116,7 +106,7 @@ describe('loadConfig: a Shopify-CLI-style environment', () => {
   it('reports every missing setting at once, naming what to set', () => {
     const config = loadConfig({ env: {}, cwd: EMPTY });
     assert.deepEqual(
-      problemsOf(() => createShoptoken({ config, vault: vault() })),
+      configProblems(() => createShoptoken({ config, vault: vault() })),
       [
         'apiKey is not set: set SHOPIFY_API_KEY (or client_id in shopify.app.toml)',
         'apiSecret is not set: set SHOPIFY_API_SECRET',
@@ -127,7 +117,7 @@ describe('loadConfig: a Shopify-CLI-style environment', () => {
   });
 
   it('refuses settings that are present but wrong, all at once, never quoting a secret', () => {
-    const problems = problemsOf(() =>
+    const problems = configProblems(() =>
       loadConfig({
         env: {
           SHOPIFY_APP_URL: 'ftp://nope',
@@ -192,7 +182,7 @@ describe('loadConfig: shopify.app.toml', () => {
 
   it('a callback path that is not among [auth] redirect_urls fails at startup, naming both', () => {
     const config = loadConfig({ env: { SHOPIFY_API_SECRET: 's', SHOPTOKEN_APP_CONFIG: 'staging' }, cwd: FIXTURE });
-    const [problem, ...rest] = problemsOf(() => createShoptoken({ config, vault: vault() }));
+    const [problem, ...rest] = configProblems(() => createShoptoken({ config, vault: vault() }));
     assert.deepEqual(rest, []);
     assert.match(problem!, /https:\/\/staging\.fixture-app\.example\.com\/auth\/callback/);
     assert.match(problem!, /https:\/\/staging\.fixture-app\.example\.com\/api\/auth\/callback/);
@@ -208,14 +198,14 @@ describe('loadConfig: shopify.app.toml', () => {
   });
 
   it('a client id that contradicts the chosen file fails, naming both', () => {
-    const problems = problemsOf(() =>
+    const problems = configProblems(() =>
       loadConfig({ env: { SHOPIFY_API_KEY: 'another-app', SHOPTOKEN_APP_CONFIG: 'staging' }, cwd: FIXTURE }),
     );
     assert.deepEqual(problems, [
       'SHOPIFY_API_KEY (another-app) is not the client_id of shopify.app.staging.toml (fixture-client-id-staging): they name different apps',
     ]);
     assert.match(
-      problemsOf(() => loadConfig({ env: { SHOPIFY_API_KEY: 'another-app' }, cwd: FIXTURE }))[0]!,
+      configProblems(() => loadConfig({ env: { SHOPIFY_API_KEY: 'another-app' }, cwd: FIXTURE }))[0]!,
       /is the client_id of none of shopify\.app\.toml, shopify\.app\.staging\.toml/,
     );
   });
@@ -224,12 +214,12 @@ describe('loadConfig: shopify.app.toml', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shoptoken-config-bad-'));
     try {
       assert.match(
-        problemsOf(() => loadConfig({ env: {}, cwd: dir, appConfig: 'nope' }))[0]!,
+        configProblems(() => loadConfig({ env: {}, cwd: dir, appConfig: 'nope' }))[0]!,
         /shopify\.app\.nope\.toml: no such file/,
       );
       writeFileSync(join(dir, 'shopify.app.toml'), 'client_id = "x"\nname = \n');
       assert.match(
-        problemsOf(() => loadConfig({ env: {}, cwd: dir }))[0]!,
+        configProblems(() => loadConfig({ env: {}, cwd: dir }))[0]!,
         /shopify\.app\.toml: not valid TOML \(line 2/,
       );
       writeFileSync(
@@ -237,7 +227,7 @@ describe('loadConfig: shopify.app.toml', () => {
         'client_id = 42\nembedded = "yes"\n[access_scopes]\nscopes = ["a"]\n[auth]\nredirect_urls = ["not a url"]\n',
       );
       assert.deepEqual(
-        problemsOf(() => loadConfig({ env: {}, cwd: dir })),
+        configProblems(() => loadConfig({ env: {}, cwd: dir })),
         [
           'shopify.app.toml: client_id must be a non-empty string',
           'shopify.app.toml: embedded must be true or false',

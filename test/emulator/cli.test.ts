@@ -150,6 +150,43 @@ describe('shoptoken emulator', () => {
     assert.ok(!output.includes(SECRET), 'the secret is never printed');
   });
 
+  it('takes the app from shopify.app.toml: its name on the consent page, its redirect URLs', async () => {
+    const fixture = join(root, 'test/fixtures/app-config');
+    const child = spawn(process.execPath, [join(root, 'src/cli/main.ts'), 'emulator', '--port', '0'], {
+      cwd: fixture,
+      env: { ...process.env, SHOPIFY_API_SECRET: SECRET },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let output = '';
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('Then install it:')) resolve();
+        });
+        child.once('exit', () => reject(new Error(`the emulator exited early:\n${output}`)));
+      });
+      assert.match(output, /app: Fixture Fulfillment \(client id fixture-client-id-production\)/);
+      assert.match(output, /https:\/\/fixture-app\.example\.com\/api\/auth\/callback/);
+      assert.match(
+        output,
+        /Then install it: https:\/\/fixture-app\.example\.com\/auth\?shop=dev-shop\.myshopify\.com\n/,
+      );
+      const origin = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      const authorize = new URL(`${origin}/dev-shop.myshopify.com/admin/oauth/authorize`);
+      authorize.search = new URLSearchParams({
+        client_id: 'fixture-client-id-production',
+        redirect_uri: 'https://fixture-app.example.com/auth/callback',
+        state: 'toml-state',
+      }).toString();
+      const page = await (await fetch(authorize)).text();
+      assert.match(page, /Install <span id="app-name">Fixture Fulfillment<\/span>/);
+      assert.match(page, /write_fulfillments/, 'no scope parameter: the scopes of the configuration');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it('without an app configured says what to set (exit 1)', async () => {
     const { io, err } = memoryIO({ SHOPIFY_API_KEY: 'key' });
     assert.equal(await main(['emulator', '--port', '0'], io), 1);

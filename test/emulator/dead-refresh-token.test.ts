@@ -10,6 +10,7 @@ import {
   APP,
   authorizeParams,
   DAY,
+  DEAD,
   install,
   installExpiring,
   type Pair,
@@ -20,7 +21,6 @@ import {
   tokenRequest,
 } from './helpers.ts';
 
-const DEAD = { error: 'invalid_request', error_description: 'This request requires an active refresh_token' };
 const OTHER_APP = { ...APP, clientId: 'other-app', clientSecret: 'shpss_other_secret' };
 
 /** Each case returns the refresh token to present, after killing it. */

@@ -12,6 +12,8 @@ export const APP = {
   name: 'Test App',
 };
 export const APP_SCOPES = 'write_products,read_orders,read_customers';
+/** Shopify's observed answer to a dead refresh token (reference §3.2), with HTTP 401. */
+export const DEAD = { error: 'invalid_request', error_description: 'This request requires an active refresh_token' };
 
 export interface TestEmulator {
   emulator: Emulator;

@@ -7,22 +7,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createEmulator } from '../../src/emulator/index.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { configProblems } from '../helpers/config-problems.ts';
 import { APP, authorizeParams, authorizePath, control, get, install, ORIGIN, SHOP, setup } from './helpers.ts';
 
 const CONFIGURED = { ...APP, scopes: ['write_products', 'read_orders'] };
 const OTHER_SHOP = 'other-shop.myshopify.com';
-
-/** The ConfigError's problems, or a failed assertion. */
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, String(error));
-    return error.problems;
-  }
-  assert.fail('expected a ConfigError');
-}
 
 describe('seed installedApps', () => {
   it('installs the app with its configured scopes and issues no token', async () => {
@@ -36,7 +25,7 @@ describe('seed installedApps', () => {
   });
 
   it('is checked with the other options (a registered app only)', () => {
-    const problems = problemsOf(() =>
+    const problems = configProblems(() =>
       createEmulator({ apps: [APP], shops: [{ domain: SHOP, installedApps: ['someone-else'] }] }),
     );
     assert.deepEqual(problems, ['shops[0].installedApps must be an array of client ids of registered apps']);
@@ -69,7 +58,7 @@ describe('emulator.install', () => {
   it('throws a ConfigError listing every problem, and installs nothing', () => {
     const { emulator } = setup();
     assert.deepEqual(
-      problemsOf(() => emulator.install('not a shop', 'nobody', ['read everything'])),
+      configProblems(() => emulator.install('not a shop', 'nobody', ['read everything'])),
       [
         'shop must be a {name}.myshopify.com domain',
         'clientId must be the client id of a registered app',
@@ -77,7 +66,7 @@ describe('emulator.install', () => {
       ],
     );
     assert.deepEqual(
-      problemsOf(() => emulator.install(SHOP, APP.clientId, 'read_products' as unknown as string[])),
+      configProblems(() => emulator.install(SHOP, APP.clientId, 'read_products' as unknown as string[])),
       ['scopes must be an array of scope handles such as read_products'],
     );
     assert.deepEqual(emulator.shop(SHOP)?.installations, {});
@@ -134,7 +123,7 @@ describe('uninstall controls', () => {
   it('emulator.uninstall throws a ConfigError listing every problem', () => {
     const { emulator } = setup();
     assert.deepEqual(
-      problemsOf(() => emulator.uninstall('not a shop', 'nobody')),
+      configProblems(() => emulator.uninstall('not a shop', 'nobody')),
       ['shop must be a {name}.myshopify.com domain', 'clientId must be the client id of a registered app'],
     );
   });

@@ -12,6 +12,7 @@ import {
   APP,
   authorizeParams,
   CREDENTIALS,
+  DEAD,
   exchange,
   type get,
   graphql,
@@ -24,7 +25,6 @@ import {
   tokenRequest,
 } from './helpers.ts';
 
-const DEAD = { error: 'invalid_request', error_description: 'This request requires an active refresh_token' };
 const UNAUTHORIZED = { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' };
 
 /** The access scopes the Admin API reports for `token`, or its status when refused. */

@@ -6,6 +6,7 @@ import {
   APP,
   control,
   DAY,
+  DEAD,
   graphql,
   HOUR,
   installExpiring,
@@ -16,7 +17,6 @@ import {
   tokenRequest,
 } from './helpers.ts';
 
-const DEAD = { error: 'invalid_request', error_description: 'This request requires an active refresh_token' };
 const SHOP_QUERY = '{ shop { name } }';
 
 async function works(emulator: Parameters<typeof graphql>[0], token: string): Promise<boolean> {

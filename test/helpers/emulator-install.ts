@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Emulator } from '../../src/emulator/index.ts';
+import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { exchangeAuthorizationCode } from '../../src/protocol/tokens.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import { openVault, type Vault, type VaultOptions } from '../../src/vault/vault.ts';
@@ -39,6 +39,21 @@ export function openEmulatorVault(emulator: Emulator, overrides: Partial<VaultOp
     refresh: { sleep: async () => {} },
     ...overrides,
   });
+}
+
+/** A clock tests move by hand, starting at a fixed instant. */
+export function frozenClock(start = Date.UTC(2026, 9, 1, 12)) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+/** The emulator with {@link APP}, a memory storage and a vault over it (see {@link openEmulatorVault}), on one frozen clock. */
+export function emulatorVault() {
+  const clock = frozenClock();
+  const emulator = createEmulator({ apps: [APP], now: clock.now });
+  const storage = createMemoryStorage();
+  const vault = openEmulatorVault(emulator, { storage, now: clock.now });
+  return { clock, emulator, storage, vault };
 }
 
 /** Installs the app offline on `shop` (non-expiring unless `expiring`) and returns the token response. */

@@ -14,16 +14,19 @@ import { createMemoryStorage } from '../../src/storage/memory.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
 import type { Key } from '../../src/vault/keyring.ts';
 import { openVault, type Vault } from '../../src/vault/vault.ts';
-import { ADMIN_QUERY_OK, APP, adminStatus, inProcessFetch, installInto, ORIGIN } from '../helpers/emulator-install.ts';
+import {
+  ADMIN_QUERY_OK,
+  APP,
+  adminStatus,
+  frozenClock,
+  inProcessFetch,
+  installInto,
+  ORIGIN,
+} from '../helpers/emulator-install.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const SHOPS = Array.from({ length: 50 }, (_, i) => `shop-${String(i).padStart(2, '0')}.myshopify.com`);
-
-function frozenClock() {
-  let now = Date.UTC(2026, 9, 1, 12);
-  return { now: () => now, advance: (ms: number) => (now += ms) };
-}
 
 /** A vault over `storage` on the emulator, deployed with `clientSecret`; every event it emits, in order. */
 function deploy(emulator: Emulator, storage: TokenStorage, keys: Key[], now: () => number, clientSecret: string) {

@@ -7,21 +7,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FaultRule } from '../../src/emulator/index.ts';
-import { createEmulator } from '../../src/emulator/index.ts';
 import { TOKEN_EXCHANGE_GRANT } from '../../src/protocol/migration.ts';
-import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { ADMIN_QUERY_OK, APP, adminStatus, installInto, openEmulatorVault } from '../helpers/emulator-install.ts';
+import { ADMIN_QUERY_OK, APP, adminStatus, emulatorVault, installInto } from '../helpers/emulator-install.ts';
 
 const SHOP = 'cool-shop.myshopify.com';
 const OTHER = 'other-shop.myshopify.com';
 const MINUTE = 60_000;
 
 async function setup() {
-  let now = Date.UTC(2026, 9, 1, 12);
-  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
-  const emulator = createEmulator({ apps: [APP], now: clock.now });
-  const storage = createMemoryStorage();
-  const vault = openEmulatorVault(emulator, { storage, now: clock.now });
+  const { clock, emulator, storage, vault } = emulatorVault();
   const events: { name: string; [key: string]: unknown }[] = [];
   for (const name of ['needs_reauth', 'app_credentials_rejected', 'app_credentials_restored'] as const) {
     vault.on(name, (event) => {

@@ -6,22 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createEmulator } from '../../src/emulator/index.ts';
 import { RefreshDeferredError, UnexpectedResponseError } from '../../src/errors.ts';
-import { createMemoryStorage } from '../../src/storage/memory.ts';
 import type { NeedsReauthEvent } from '../../src/vault/events.ts';
-import { ADMIN_QUERY_OK, APP, adminStatus, installInto, openEmulatorVault } from '../helpers/emulator-install.ts';
+import { ADMIN_QUERY_OK, APP, adminStatus, emulatorVault, installInto } from '../helpers/emulator-install.ts';
 
 const SHOP = 'cool-shop.myshopify.com';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 async function setup() {
-  let now = Date.UTC(2026, 9, 1, 12);
-  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
-  const emulator = createEmulator({ apps: [APP], now: clock.now });
-  const storage = createMemoryStorage();
-  const vault = openEmulatorVault(emulator, { storage, now: clock.now });
+  const { clock, emulator, storage, vault } = emulatorVault();
   const events: NeedsReauthEvent[] = [];
   vault.on('needs_reauth', (event) => {
     events.push(event);
