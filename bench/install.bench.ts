@@ -15,9 +15,9 @@ import { setAbstractFetchFunc } from '@shopify/shopify-api/runtime';
 import { sendWebResponse, toWebRequest } from '../src/adapters/node-http.ts';
 import { createShoptoken, type Shoptoken } from '../src/auth/index.ts';
 import { createEmulator, type Emulator } from '../src/emulator/index.ts';
+import { openVault, type Vault } from '../src/open-vault.ts';
 import { createMemoryStorage } from '../src/storage/memory.ts';
 import { openSqliteStorage } from '../src/storage/sqlite.ts';
-import { openVault, type Vault } from '../src/vault/vault.ts';
 import { Browser, type Fetcher, socketFetcher } from '../test/helpers/browser.ts';
 
 const SCOPES = ['write_products', 'read_orders', 'read_customers'];
@@ -90,7 +90,7 @@ export async function installBench(): Promise<{ lines: string[]; ratio: number }
     return st;
   }
   const keys = [{ id: 'k1', key: randomBytes(32) }];
-  const sqliteVault = openVault({ storage: openSqliteStorage(join(dir, 'bench.db')), keys });
+  const sqliteVault = openVault({ storage: await openSqliteStorage(join(dir, 'bench.db')), keys });
   const memoryVault = openVault({ storage: createMemoryStorage(), keys });
   shoptokenApp(apps.sqlite, sqliteVault);
   shoptokenApp(apps.memory, memoryVault);

@@ -9,11 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openVault } from '../src/open-vault.ts';
 import { openSqliteStorage } from '../src/storage/sqlite.ts';
 import type { TokenRow, TokenStorage } from '../src/storage/types.ts';
 import type { Keeper } from '../src/vault/keeper.ts';
 import { KeyRing, type TokenField, tokenAad } from '../src/vault/keyring.ts';
-import { openVault } from '../src/vault/vault.ts';
 
 const SIZES = [10_000, 100_000];
 const DUE = 300;
@@ -45,6 +45,7 @@ async function seed(storage: TokenStorage, ring: KeyRing, count: number, now: nu
       ring.seal(value, tokenAad({ shop, kind: 'offline', userId: '', field }));
     const due = n % every === 0 && n / every < DUE ? (n / every) % 2 : -1;
     const row: TokenRow = {
+      app: '',
       shop,
       kind: 'offline',
       userId: '',
@@ -57,6 +58,7 @@ async function seed(storage: TokenStorage, ring: KeyRing, count: number, now: nu
       // due 0: access token expires in 3 minutes; due 1: idle 30 days, refresh token lapses in 2 days.
       expiresAt: due === 0 ? now + 3 * MINUTE : due === 1 ? now - 30 * DAY : now + 45 * MINUTE,
       refreshTokenExpiresAt: due === 1 ? now + 2 * DAY : now + 60 * DAY,
+      renewAt: null,
       createdAt: now,
       updatedAt: now,
       installedAt: now,
@@ -100,12 +102,12 @@ export async function keeperBench(): Promise<{ lines: string[] }> {
   try {
     for (const size of SIZES) {
       const keys = [{ id: 'k1', key: randomBytes(32) }];
-      const inner = openSqliteStorage(join(dir, `keeper-${size}.db`));
+      const inner = await openSqliteStorage(join(dir, `keeper-${size}.db`));
       const reads = { rows: 0 };
       const storage: TokenStorage = {
         ...inner,
-        dueOffline: async (...args) => {
-          const page = await inner.dueOffline(...args);
+        due: async (...args) => {
+          const page = await inner.due(...args);
           reads.rows += page.length;
           return page;
         },

@@ -12,9 +12,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmulator, type Emulator } from '../src/emulator/index.ts';
+import { openVault, type Vault } from '../src/open-vault.ts';
 import { exchangeAuthorizationCode } from '../src/protocol/tokens.ts';
 import { openSqliteStorage } from '../src/storage/sqlite.ts';
-import { openVault, type Vault } from '../src/vault/vault.ts';
 
 const SHOPS = Number(process.env.BENCH_REFRESH_SHOPS ?? 10_000);
 const CONCURRENCY = [1, 8, 32];
@@ -91,7 +91,7 @@ export async function refreshBench(): Promise<{ lines: string[] }> {
   const emulator = createEmulator({ apps: [APP] });
   const emu = await emulator.listen({ port: 0 });
   const vault = openVault({
-    storage: openSqliteStorage(join(dir, 'refresh.db')),
+    storage: await openSqliteStorage(join(dir, 'refresh.db')),
     keys: [{ id: 'k1', key: randomBytes(32) }],
     now: emulator.clock.now,
     // The global fetch over a real loopback socket.

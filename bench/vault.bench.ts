@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from '@shopify/shopify-api';
 import { SQLiteSessionStorage } from '@shopify/shopify-app-session-storage-sqlite';
+import { openVault, type Vault } from '../src/open-vault.ts';
 import { openSqliteStorage } from '../src/storage/sqlite.ts';
-import { openVault, type Vault } from '../src/vault/vault.ts';
 import { compare, formatOps } from './measure.ts';
 
 const SHOPS = Number(process.env.BENCH_SHOPS ?? 10_000);
@@ -76,8 +76,12 @@ export async function vaultBench(): Promise<{ lines: string[]; ratio: number }> 
   const now = Date.now();
   const keys = [{ id: 'k1', key: randomBytes(32) }];
   // No `shopify` options: a refresh would throw, so the figures cannot include one.
-  const vault = openVault({ storage: openSqliteStorage(join(dir, 'vault.db')), keys });
-  const coldVault = openVault({ storage: openSqliteStorage(join(dir, 'vault.db')), keys, cache: { maxEntries: 0 } });
+  const vault = openVault({ storage: await openSqliteStorage(join(dir, 'vault.db')), keys });
+  const coldVault = openVault({
+    storage: await openSqliteStorage(join(dir, 'vault.db')),
+    keys,
+    cache: { maxEntries: 0 },
+  });
   const peer = new SQLiteSessionStorage(join(dir, 'peer.db'));
   await peer.ready;
   const seedStart = performance.now();

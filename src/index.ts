@@ -30,12 +30,20 @@ export {
   type AppSession,
   createMemoryStateStore,
   createShoptoken,
+  createStoredStateStore,
   type Shoptoken,
   type ShoptokenOptions,
   type StateRecord,
   type StateStore,
 } from './auth/index.ts';
-export { configDatabasePath, resolveDatabasePath } from './config/database.ts';
+export {
+  configDatabasePath,
+  type DatabaseLocation,
+  databaseLocation,
+  openConfiguredStorage,
+  redactUrl,
+  resolveDatabasePath,
+} from './config/database.ts';
 export {
   type DefaultVault,
   type DefaultVaultEnvOptions,
@@ -61,11 +69,28 @@ export {
   TransportError,
   UnexpectedResponseError,
 } from './errors.ts';
+export { openVault, Vault, type VaultOptions } from './open-vault.ts';
 export type { AssociatedUser } from './protocol/tokens.ts';
 export { createMemoryStorage } from './storage/memory.ts';
-export { openSqliteStorage } from './storage/sqlite.ts';
-export type { TokenRow, TokenStorage } from './storage/types.ts';
+export type { Migration, MigrationReport } from './storage/migrations.ts';
+export { type OpenStorageOptions, openNetworkStorage } from './storage/open.ts';
+export { openSqliteStorage, type SqliteStorageOptions } from './storage/sqlite.ts';
+export type {
+  DueCursor,
+  DueIndex,
+  DueQuery,
+  Expected,
+  LeaseStore,
+  ListQuery,
+  StateStorage,
+  TokenGrant,
+  TokenKey,
+  TokenRow,
+  TokenStatus,
+  TokenStorage,
+} from './storage/types.ts';
 export type { AppCredentialsStatus } from './vault/app-credentials.ts';
+export type { CoordinationOptions } from './vault/coordinate.ts';
 export type {
   AppCredentialsRejectedEvent,
   AppCredentialsRestoredEvent,
@@ -80,6 +105,7 @@ export type { MigrationPlanEntry, MigrationResult, MigrationState, MigrationStat
 export type { RefreshOptions, ShopifyClientOptions } from './vault/refresh-options.ts';
 export type { TokenCacheOptions } from './vault/token-cache.ts';
 export type {
+  AppConnection,
   OfflineToken,
   OfflineTokenInput,
   OnlineToken,
@@ -88,10 +114,4 @@ export type {
   TokenMetadata,
   TokenVault,
 } from './vault/types.ts';
-export {
-  type ImportCustomTokenOptions,
-  openVault,
-  type TokenOptions,
-  Vault,
-  type VaultOptions,
-} from './vault/vault.ts';
+export { type ImportCustomTokenOptions, type TokenOptions, VaultCore, type VaultCoreOptions } from './vault/vault.ts';

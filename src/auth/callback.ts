@@ -162,12 +162,20 @@ export async function handleCallback(rt: AuthRuntime, request: Request, url: URL
   const missingUserScopes = missingScopes(rt.options.scopes, token.associatedUserScopes);
   // The install completes on the first sign-in after which afterAuth succeeded, whichever leg led
   // here: a flow cut short after the offline leg, or an afterAuth that threw, is retried next time.
-  if (offline.installedAt === null) {
-    await rt.afterAuth?.({ shop, offline, online, user, grantedScopes: [...offline.scopes], missingUserScopes });
-    await rt.vault.markInstalled(shop);
-  } else {
-    await rt.afterLogin?.({ shop, offline, online, user, missingUserScopes });
+  // Claimed first (vault.completeInstall), so two browsers or instances finishing one install at
+  // once call afterAuth once; the other signs in (afterLogin).
+  let installed = offline.installedAt !== null;
+  if (!installed) {
+    const afterAuth = (current: typeof offline) =>
+      rt.afterAuth?.({ shop, offline: current, online, user, grantedScopes: [...current.scopes], missingUserScopes });
+    if (rt.vault.completeInstall) {
+      installed = (await rt.vault.completeInstall(shop, afterAuth)) === 'already_installed';
+    } else {
+      await afterAuth(offline);
+      await rt.vault.markInstalled(shop);
+    }
   }
+  if (installed) await rt.afterLogin?.({ shop, offline, online, user, missingUserScopes });
   const cookies = [clearState, sessionCookie(rt, shop, online.userId, token.accessToken, token.expiresIn)];
   return redirectResponse(afterAuthUrl(rt, shop, params.get('host')), cookies);
 }

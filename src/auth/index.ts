@@ -4,6 +4,7 @@ export { createShoptoken } from './shoptoken.ts';
 export {
   type AuthLeg,
   createMemoryStateStore,
+  createStoredStateStore,
   type MemoryStateStoreOptions,
   STATE_TTL_SECONDS,
   type StateRecord,

@@ -11,7 +11,7 @@ import type { TokenVault } from '../vault/types.ts';
 import { mergeConfig } from './config-options.ts';
 import { type CookieNames, cookieNames } from './cookies.ts';
 import { createSigner, type Signer } from './signing.ts';
-import { createMemoryStateStore, type StateStore } from './state-store.ts';
+import { createMemoryStateStore, createStoredStateStore, type StateStore } from './state-store.ts';
 import { createTokenTagger, type TokenTagger } from './token-tag.ts';
 import type { ResolvedShoptokenOptions, ShoptokenOptions } from './types.ts';
 
@@ -207,7 +207,10 @@ export function resolveOptions(options: ShoptokenOptions): AuthRuntime {
     vault: o.vault as TokenVault,
     now,
     fetch: o.fetch,
-    stateStore: o.stateStore ?? createMemoryStateStore({ now }),
+    // The vault's store by default, so every instance sharing it shares the pending states too.
+    stateStore:
+      o.stateStore ??
+      (o.vault?.states ? createStoredStateStore(o.vault.states, { now }) : createMemoryStateStore({ now })),
     stateSigner: createSigner(secrets, 'oauth-state-cookie'),
     sessionSigner: createSigner(secrets, 'session-cookie'),
     tokenTagger: createTokenTagger(secrets),

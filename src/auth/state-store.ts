@@ -4,6 +4,8 @@
  * the app runs on more than one process.
  */
 
+import type { StateStorage } from '../storage/types.ts';
+
 /** `install` gets the offline token; `login` gets a user's online token. */
 export type AuthLeg = 'install' | 'login';
 
@@ -71,6 +73,49 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): S
       if (!record) return null;
       records.delete(state);
       return expired(record) ? null : record;
+    },
+  };
+}
+
+/** What a stored state must look like to be taken (anything else is treated as unknown). */
+function isStateRecord(value: unknown): value is StateRecord {
+  const record = value as Partial<StateRecord> | null;
+  return (
+    typeof record === 'object' &&
+    record !== null &&
+    typeof record.state === 'string' &&
+    typeof record.shop === 'string' &&
+    (record.leg === 'install' || record.leg === 'login') &&
+    typeof record.createdAt === 'number'
+  );
+}
+
+/**
+ * A state store over a storage's OAuth states (the vault's store by default), so a callback may land
+ * on any instance of the app and a state is still used once across all of them.
+ *
+ * @example
+ * const stateStore = createStoredStateStore(storage.states, { now: Date.now });
+ */
+export function createStoredStateStore(
+  states: StateStorage,
+  options: { now?: () => number; ttlSeconds?: number } = {},
+): StateStore {
+  const now = options.now ?? Date.now;
+  const ttlMs = (options.ttlSeconds ?? STATE_TTL_SECONDS) * 1000;
+  return {
+    async save(record) {
+      await states.save(record.state, JSON.stringify(record), record.createdAt + ttlMs);
+    },
+    async take(state) {
+      const value = await states.take(state, now());
+      if (value === null) return null;
+      try {
+        const record: unknown = JSON.parse(value);
+        return isStateRecord(record) && record.state === state ? record : null;
+      } catch {
+        return null;
+      }
     },
   };
 }

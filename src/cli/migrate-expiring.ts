@@ -11,12 +11,12 @@
 
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { configDatabasePath } from '../config/database.ts';
+import { databaseLocation } from '../config/database.ts';
 import { openDefaultVault } from '../config/default-vault.ts';
 import { missingSettings, type ShoptokenConfig } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
+import type { Vault } from '../open-vault.ts';
 import { APP_CREDENTIALS_REJECTED, type MigrationPlanEntry, type MigrationResult } from '../vault/migrator.ts';
-import type { Vault } from '../vault/vault.ts';
 import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
 import { type CliIO, type Command, UsageError } from './io.ts';
 import { missingKeyProblems } from './keys-configured.ts';
@@ -29,7 +29,7 @@ irreversible). Safe to rerun: a run that was interrupted is finished by the next
   --dry-run          check the configuration and list what would change; change nothing
   --concurrency N    exchanges at a time, 1-64 (default 4)
   --json             print the report as JSON
-  --database PATH    the SQLite database (default: SHOPTOKEN_DATABASE_URL, else .shoptoken/shoptoken.db)
+  --database URL     the store (default: SHOPTOKEN_DATABASE_URL, else .shoptoken/shoptoken.db)
 ${CONFIG_USAGE}
 Environment: SHOPIFY_API_KEY, SHOPIFY_API_SECRET, SHOPTOKEN_SHOPIFY_BASE_URL (default https://{shop}),
 SHOPTOKEN_KEYS or SHOPTOKEN_KEY_FILE (or the demo key file outside production).
@@ -98,10 +98,10 @@ function parseOptions(argv: string[]): Options | null {
 }
 
 /** Opens the app's vault; every missing piece of configuration is reported at once (ConfigError). */
-async function openConfiguredVault(io: CliIO, config: ShoptokenConfig, path: string): Promise<Vault> {
+async function openConfiguredVault(io: CliIO, config: ShoptokenConfig, database: string | undefined): Promise<Vault> {
   const problems = [...missingSettings(config, ['apiKey', 'apiSecret']), ...missingKeyProblems(io)];
   if (problems.length > 0) throw new ConfigError(problems);
-  const { vault } = await openDefaultVault(config, { database: path });
+  const { vault } = await openDefaultVault(config, { database });
   return vault;
 }
 
@@ -170,12 +170,12 @@ export const run: Command = async (argv, io) => {
     return 0;
   }
   const config = cliConfig(io, options.config);
-  const path = configDatabasePath(config, options.database);
-  if (path === ':memory:' || !existsSync(path)) {
-    io.stderr.write(`shoptoken migrate-expiring: no database at ${path} (nothing has been stored yet?)\n`);
+  const location = databaseLocation(config, options.database);
+  if (location.backend === 'sqlite' && (location.path === ':memory:' || !existsSync(location.path))) {
+    io.stderr.write(`shoptoken migrate-expiring: no database at ${location.display} (nothing has been stored yet?)\n`);
     return 1;
   }
-  const vault = await openConfiguredVault(io, config, path);
+  const vault = await openConfiguredVault(io, config, options.database);
   let report: MigrationReport;
   let plan: MigrationPlanEntry[];
   let credentials: { status: string; reason: string | null } = { status: 'ok', reason: null };

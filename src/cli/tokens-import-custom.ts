@@ -1,5 +1,5 @@
 /**
- * `shoptoken tokens import-custom --shop X [--database PATH]`: stores a custom app's static token,
+ * `shoptoken tokens import-custom --shop X [--database URL]`: stores a custom app's static token,
  * read from stdin (never from the command line, where `ps` and shell history would keep it), after
  * checking it with the shop's Admin API (`vault.importCustomToken`). Needs the vault's keys and
  * never generates one; `SHOPTOKEN_SHOPIFY_BASE_URL` (default `https://{shop}`) says where Shopify is.
@@ -14,12 +14,12 @@ import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
 import { type Command, UsageError } from './io.ts';
 import { missingKeyProblems } from './keys-configured.ts';
 
-const USAGE = `usage: shoptoken tokens import-custom --shop SHOP [--database PATH] [--config NAME] < token.txt
+const USAGE = `usage: shoptoken tokens import-custom --shop SHOP [--database URL] [--config NAME] < token.txt
 
 Reads a custom app's Admin API access token from stdin, checks it with the shop's Admin API and
 stores it encrypted with its scopes. A token Shopify does not accept is rejected; nothing is stored.
   --shop SHOP        the shop's domain ({name}.myshopify.com)
-  --database PATH    the SQLite database (default: SHOPTOKEN_DATABASE_URL, else .shoptoken/shoptoken.db)
+  --database URL     the store (default: SHOPTOKEN_DATABASE_URL, else .shoptoken/shoptoken.db)
 ${CONFIG_USAGE}
 Environment: SHOPTOKEN_KEYS or SHOPTOKEN_KEY_FILE (or the demo key file outside production),
 SHOPTOKEN_SHOPIFY_BASE_URL (default https://{shop}).

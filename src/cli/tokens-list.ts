@@ -6,10 +6,10 @@
 
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { configDatabasePath } from '../config/database.ts';
-import { openSqliteStorage } from '../storage/sqlite.ts';
+import { databaseLocation, openConfiguredStorage } from '../config/database.ts';
+import type { TokenRow } from '../storage/types.ts';
+import { rowMetadata } from '../vault/token-view.ts';
 import type { TokenMetadata } from '../vault/types.ts';
-import { rowMetadata } from '../vault/vault.ts';
 import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
 import { type Command, UsageError } from './io.ts';
 
@@ -17,12 +17,15 @@ const USAGE = `usage: shoptoken tokens list [--json] [--database PATH] [--config
 
 Lists stored tokens (shop, kind, user, scopes, expiry, times) — never token values.
   --json             print a JSON array
-  --database PATH    the SQLite database (default: SHOPTOKEN_DATABASE_URL, else .shoptoken/shoptoken.db)
+  --database URL     the store (default: SHOPTOKEN_DATABASE_URL, else .shoptoken/shoptoken.db): a SQLite path,
+                     postgres://, mysql:// or redis://
 ${CONFIG_USAGE}
 `;
 
 /** One listed token, as printed with `--json`. */
 export interface TokenListRecord {
+  /** The app (client id) of a store shared by several apps; absent for a single-app store. */
+  app?: string;
   shop: string;
   kind: 'offline' | 'online';
   userId: string | null;
@@ -34,8 +37,14 @@ export interface TokenListRecord {
   updatedAt: string;
 }
 
-function toRecord(token: TokenMetadata): TokenListRecord {
+/** Rows read per page. */
+const PAGE = 1000;
+
+function toRecord(row: TokenRow): TokenListRecord {
+  const token: TokenMetadata = rowMetadata(row);
   return {
+    // Only a store shared by several apps names them.
+    ...(row.app === '' ? {} : { app: row.app }),
     shop: token.shop,
     kind: token.kind,
     userId: token.userId,
@@ -94,15 +103,24 @@ export const run: Command = async (argv, io) => {
     return 0;
   }
 
-  const path = configDatabasePath(cliConfig(io, values.config), values.database);
-  if (path === ':memory:' || !existsSync(path)) {
-    io.stderr.write(`shoptoken tokens list: no database at ${path} (nothing has been stored yet?)\n`);
+  const config = cliConfig(io, values.config);
+  const location = databaseLocation(config, values.database);
+  // Listing never creates a database: a SQLite file that is not there holds no tokens.
+  if (location.backend === 'sqlite' && (location.path === ':memory:' || !existsSync(location.path))) {
+    io.stderr.write(`shoptoken tokens list: no database at ${location.display} (nothing has been stored yet?)\n`);
     return 1;
   }
-  const storage = openSqliteStorage(path);
-  let records: TokenListRecord[];
+  const path = location.display;
+  const { storage } = await openConfiguredStorage(config, { database: values.database });
+  const records: TokenListRecord[] = [];
   try {
-    records = (await storage.list()).map((row) => toRecord(rowMetadata(row)));
+    let after: TokenRow | undefined;
+    for (;;) {
+      const page = await storage.list({ limit: PAGE, ...(after ? { after } : {}) });
+      records.push(...page.map(toRecord));
+      if (page.length < PAGE) break;
+      after = page.at(-1);
+    }
   } finally {
     await storage.close();
   }

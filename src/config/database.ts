@@ -1,12 +1,17 @@
 /**
- * Where the vault's database is: the `--database` flag, else `SHOPTOKEN_DATABASE_URL`, else
- * `.shoptoken/shoptoken.db` under the working directory. SQLite only for now (`sqlite:path`,
- * `sqlite:///abs`, `file:` URLs, a plain path or `:memory:`); other schemes are refused by name.
+ * Where the vault's database is, chosen by one setting: the `--database` flag, else
+ * `SHOPTOKEN_DATABASE_URL`, else `.shoptoken/shoptoken.db` under the working directory.
+ * `postgres://`, `mysql://`, `redis://` (and `rediss://`) and `memory:` pick those backends; anything
+ * else is the SQLite default (`sqlite:path`, `sqlite:///abs`, `file:` URLs, a plain path, `:memory:`).
+ * Messages never quote a URL, which may hold a password.
  */
 
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
+import { backendOf, type NetworkBackend, type OpenStorageOptions, openNetworkStorage } from '../storage/open.ts';
+import { openSqliteStorage } from '../storage/sqlite.ts';
+import type { TokenStorage } from '../storage/types.ts';
 
 /** The default database, relative to the working directory. */
 export const DEFAULT_DATABASE_PATH = '.shoptoken/shoptoken.db';
@@ -43,8 +48,9 @@ function toPath(value: string, cwd: string, label: string): string {
       throw new ConfigError([`${label}: not a valid file: URL`]);
     }
   } else if (scheme !== undefined) {
+    const what = backendOf(value) ? 'names a database server, not a SQLite file' : `has an unknown scheme "${scheme}"`;
     throw new ConfigError([
-      `${label}: the "${scheme}" database scheme is not supported yet (use sqlite:PATH, file:PATH or a path)`,
+      `${label} ${what} (use sqlite:PATH, file:PATH, a path, postgres://, mysql://, redis:// or memory:)`,
     ]);
   }
   if (path === '') throw new ConfigError([`${label}: the database path is empty`]);
@@ -76,4 +82,55 @@ export function configDatabasePath(config: { database: string | undefined; cwd: 
   if (flag) return toPath(flag, config.cwd, '--database');
   if (config.database) return toPath(config.database, config.cwd, 'SHOPTOKEN_DATABASE_URL');
   return resolve(config.cwd, DEFAULT_DATABASE_PATH);
+}
+
+/** Where a configuration's tokens are: a SQLite file, or a database server (or memory) by URL. */
+export type DatabaseLocation =
+  | { backend: 'sqlite'; path: string; display: string }
+  | { backend: NetworkBackend | 'memory'; url: string; display: string };
+
+/** A URL without its password and query, to print (`postgres://app@db.internal:5432/shoptoken`). */
+export function redactUrl(url: string): string {
+  if (!URL.canParse(url)) return `${url.split(':')[0]}:…`;
+  const parsed = new URL(url);
+  const user = parsed.username ? `${parsed.username}@` : '';
+  return `${parsed.protocol}//${user}${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+}
+
+/**
+ * The database of `config` (or of `flag`, the `--database` flag). Throws ConfigError for a location
+ * that is neither a SQLite path nor a supported URL.
+ *
+ * @example
+ * databaseLocation(loadConfig({ env: { SHOPTOKEN_DATABASE_URL: 'postgres://app@db/tokens' }, cwd })) // { backend: 'postgres', … }
+ */
+export function databaseLocation(
+  config: { database: string | undefined; cwd: string },
+  flag?: string,
+): DatabaseLocation {
+  const value = flag || config.database;
+  const backend = value ? backendOf(value) : null;
+  if (value && backend) return { backend, url: value, display: backend === 'memory' ? 'memory:' : redactUrl(value) };
+  const path = configDatabasePath(config, flag);
+  return { backend: 'sqlite', path, display: path };
+}
+
+/**
+ * Opens the storage of `config` (or of `flag`): SQLite by default, the backend its URL names
+ * otherwise (its driver loaded then; its schema migrated on open).
+ *
+ * @example
+ * const storage = await openConfiguredStorage(loadConfig({ env: process.env, cwd: process.cwd() }));
+ */
+export async function openConfiguredStorage(
+  config: { database: string | undefined; cwd: string },
+  options: OpenStorageOptions & { database?: string | undefined } = {},
+): Promise<{ storage: TokenStorage; location: DatabaseLocation }> {
+  const location = databaseLocation(config, options.database);
+  const open = { ...(options.onMigrated ? { onMigrated: options.onMigrated } : {}) };
+  const storage =
+    location.backend === 'sqlite'
+      ? await openSqliteStorage(location.path, open)
+      : await openNetworkStorage(location.url, open);
+  return { storage, location };
 }

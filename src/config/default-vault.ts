@@ -1,17 +1,18 @@
 /**
- * `openDefaultVault`: the vault an app gets from its configuration — the embedded SQLite default
- * (or `SHOPTOKEN_DATABASE_URL`), keys from `SHOPTOKEN_KEYS` / `SHOPTOKEN_KEY_FILE` (a generated
- * key file outside production, announced once), and the app's credentials and Shopify base URL,
- * so expiring tokens refresh and `vault.admin()` reaches the same Shopify the install flow does.
+ * `openDefaultVault`: the vault an app gets from its configuration — the store `SHOPTOKEN_DATABASE_URL`
+ * names (the embedded SQLite by default; PostgreSQL, MySQL, Redis by URL), keys from
+ * `SHOPTOKEN_KEYS` / `SHOPTOKEN_KEY_FILE` (a generated key file outside production, announced once),
+ * and the app's credentials and Shopify base URL, so expiring tokens refresh and `vault.admin()`
+ * reaches the same Shopify the install flow does.
  */
 
 import { ConfigError } from '../errors.ts';
-import { openSqliteStorage } from '../storage/sqlite.ts';
+import { openVault, type Vault } from '../open-vault.ts';
+import type { CoordinationOptions } from '../vault/coordinate.ts';
 import { loadKeys } from '../vault/key-source.ts';
 import type { RefreshOptions, ShopifyClientOptions } from '../vault/refresh-options.ts';
 import type { TokenCacheOptions } from '../vault/token-cache.ts';
-import { openVault, type Vault } from '../vault/vault.ts';
-import { configDatabasePath } from './database.ts';
+import { type DatabaseLocation, openConfiguredStorage } from './database.ts';
 import { isShoptokenConfig, loadConfig, type ShoptokenConfig } from './load.ts';
 
 /** Options of {@link openDefaultVault} beside the configuration. */
@@ -22,6 +23,9 @@ export interface DefaultVaultOptions {
   shopify?: ShopifyClientOptions;
   refresh?: RefreshOptions;
   cache?: TokenCacheOptions;
+  coordination?: CoordinationOptions;
+  /** The app (client id) the vault's rows belong to in a store shared by several apps; `''` by default. */
+  app?: string;
   /** Clock in epoch ms; `Date.now` by default. */
   now?: () => number;
   /** Where notices go (a key file was generated); one line each, to stderr by default. */
@@ -39,7 +43,10 @@ export interface DefaultVaultEnvOptions extends DefaultVaultOptions {
 /** An opened vault and where its pieces came from. */
 export interface DefaultVault {
   vault: Vault;
+  /** The SQLite file, or the database URL without its password. */
   databasePath: string;
+  /** Which store, and where. */
+  location: DatabaseLocation;
   /** `SHOPTOKEN_KEYS` or the key file's path. */
   keySource: string;
   /** True when a development key file was just created (and announced through `onNotice`). */
@@ -84,7 +91,6 @@ export async function openDefaultVault(
     options = first;
     production = first.mode === undefined ? config.production : first.mode === 'production';
   }
-  const databasePath = configDatabasePath(config, options.database);
   const keyEnv = { SHOPTOKEN_KEYS: config.keys, SHOPTOKEN_KEY_FILE: config.keyFile };
   const loaded = await loadKeys({ env: keyEnv, cwd: config.cwd, mode: production ? 'production' : 'demo' });
   if (loaded.generated) {
@@ -98,7 +104,7 @@ export async function openDefaultVault(
     (config.apiKey !== undefined && config.apiSecret !== undefined
       ? { clientId: config.apiKey, secrets: config.apiSecret, baseUrl: config.shopifyBaseUrl }
       : undefined);
-  const storage = openSqliteStorage(databasePath);
+  const { storage, location } = await openConfiguredStorage(config, { database: options.database });
   let vault: Vault;
   try {
     vault = openVault({
@@ -107,6 +113,8 @@ export async function openDefaultVault(
       shopify,
       refresh: options.refresh,
       cache: options.cache,
+      coordination: options.coordination,
+      ...(options.app === undefined ? {} : { app: options.app }),
       ...(options.now ? { now: options.now } : {}),
       // A vault with neither credentials nor a base URL of its own is connected by createShoptoken.
       ...(shopify || config.sources.shopifyBaseUrl !== 'default'
@@ -118,5 +126,5 @@ export async function openDefaultVault(
     await storage.close();
     throw error;
   }
-  return { vault, databasePath, keySource: loaded.source, generatedKey: loaded.generated };
+  return { vault, databasePath: location.display, location, keySource: loaded.source, generatedKey: loaded.generated };
 }

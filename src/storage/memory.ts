@@ -1,146 +1,146 @@
 /**
- * In-memory token storage, for tests and short-lived processes. Rows are copied on the way in and
- * out, so callers cannot change what is stored by mutating an object.
+ * In-memory token storage, for tests and short-lived processes, and the reference implementation
+ * of the storage contract. Rows are copied on the way in and out, so callers cannot change what is
+ * stored by mutating an object.
  */
 
+import { createMemoryLeases } from '../coordination/memory-leases.ts';
 import { ShoptokenError } from '../errors.ts';
-import type { TokenKind } from '../vault/types.ts';
-import { credentialsRenewalAt } from './renewal.ts';
-import type { DueCursor, TokenRow, TokenStorage } from './types.ts';
+import { checkLimit, compareBytes, compareKeys, keyOf } from './row-codec.ts';
+import type { DueIndex, Expected, StateStorage, TokenKey, TokenRow, TokenStorage } from './types.ts';
 
-function rowKey(shop: string, kind: TokenKind, userId: string): string {
-  return JSON.stringify([shop, kind, userId]);
+const rowKey = (key: TokenKey): string => JSON.stringify([key.app, key.shop, key.kind, key.userId]);
+
+/** The time a row has on `index`, or null when the row is not in that index. */
+export function dueTime(row: TokenRow, index: DueIndex): number | null {
+  if (row.kind !== 'offline' || row.status !== 'active') return null;
+  if (index === 'renew') return row.renewAt;
+  if (row.refreshToken === null) return null;
+  return index === 'access' ? row.expiresAt : row.refreshTokenExpiresAt;
 }
 
-/** Binary string order, the same as SQLite's default collation. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** What a write stores over `existing`: every field of `next` but the kept ones. */
+function written(existing: TokenRow | undefined, next: TokenRow): TokenRow {
+  return existing ? { ...next, createdAt: existing.createdAt, installedAt: existing.installedAt } : { ...next };
 }
 
-function compareRows(a: TokenRow, b: TokenRow): number {
-  return compare(a.shop, b.shop) || compare(a.kind, b.kind) || compare(a.userId, b.userId);
+function matches(row: TokenRow, expected: Expected): boolean {
+  return 'refreshToken' in expected
+    ? row.refreshToken === expected.refreshToken
+    : row.accessToken === expected.accessToken;
 }
 
-/** What a compare-and-set writes: `next`, keeping the stored row's identity, `createdAt` and `installedAt`. */
-function swapped(existing: TokenRow, next: TokenRow): TokenRow {
+/** OAuth states in a map, swept of expired entries on every save. */
+function memoryStates(ensureOpen: () => void): StateStorage {
+  const states = new Map<string, { value: string; expiresAt: number }>();
   return {
-    ...next,
-    shop: existing.shop,
-    kind: 'offline',
-    userId: '',
-    createdAt: existing.createdAt,
-    installedAt: existing.installedAt,
-    ...defaults(next),
+    async save(state, value, expiresAt) {
+      ensureOpen();
+      states.set(state, { value, expiresAt });
+    },
+    async take(state, now) {
+      ensureOpen();
+      for (const [key, entry] of states) if (entry.expiresAt <= now) states.delete(key);
+      const entry = states.get(state);
+      states.delete(state);
+      return entry && entry.expiresAt > now ? entry.value : null;
+    },
   };
-}
-
-/** The optional fields as SQLite stores them when absent, so both backends read back the same row. */
-function defaults(row: TokenRow): Pick<TokenRow, 'migrationStartedAt' | 'grant' | 'issuedAt'> {
-  return {
-    migrationStartedAt: row.migrationStartedAt,
-    grant: row.grant,
-    issuedAt: row.issuedAt,
-  };
-}
-
-/** Rows with a time due by `before` and strictly after `after`, soonest first (ties by shop), at most `limit`. */
-function duePage(
-  rows: Iterable<TokenRow>,
-  at: (row: TokenRow) => number | null,
-  before: number,
-  limit: number,
-  after: DueCursor | undefined,
-): TokenRow[] {
-  return [...rows]
-    .filter((row) => {
-      const time = at(row);
-      return (
-        time !== null &&
-        time <= before &&
-        (after === undefined || time > after.at || (time === after.at && row.shop > after.shop))
-      );
-    })
-    .sort((a, b) => (at(a) ?? 0) - (at(b) ?? 0) || compare(a.shop, b.shop))
-    .slice(0, Math.max(0, limit))
-    .map((row) => ({ ...row }));
 }
 
 /**
- * Creates an empty in-memory storage.
+ * Creates an empty in-memory storage (with in-process leases and OAuth states).
  *
  * @example
  * const vault = openVault({ storage: createMemoryStorage(), keys: [{ id: 'k1', key: randomBytes(32) }] });
  */
-export function createMemoryStorage(): TokenStorage {
+export function createMemoryStorage(options: { now?: () => number } = {}): TokenStorage {
   const rows = new Map<string, TokenRow>();
   let closed = false;
   const ensureOpen = (): void => {
     if (closed) throw new ShoptokenError('ERR_STORAGE', 'the memory storage is closed');
   };
+  const leases = createMemoryLeases(options.now);
 
   return {
-    async get(shop, kind, userId) {
+    name: 'memory',
+    async get(key) {
       ensureOpen();
-      const row = rows.get(rowKey(shop, kind, userId));
+      const row = rows.get(rowKey(key));
       return row ? { ...row } : null;
     },
     async put(row) {
       ensureOpen();
-      const key = rowKey(row.shop, row.kind, row.userId);
-      const existing = rows.get(key);
-      rows.set(key, {
-        ...row,
-        createdAt: existing ? existing.createdAt : row.createdAt,
-        ...defaults(row),
+      rows.set(rowKey(row), written(rows.get(rowKey(row)), row));
+    },
+    async swap(key, expected, next) {
+      ensureOpen();
+      const existing = rows.get(rowKey(key));
+      if (!existing || !matches(existing, expected)) return false;
+      rows.set(rowKey(key), written(existing, { ...next, ...keyOf(key) }));
+      return true;
+    },
+    async markInstalled(app, shop, at) {
+      ensureOpen();
+      const row = rows.get(rowKey({ app, shop, kind: 'offline', userId: '' }));
+      if (!row) return false;
+      row.installedAt ??= at;
+      return true;
+    },
+    async deleteOnline(app, shop, userId) {
+      ensureOpen();
+      return userId !== '' && rows.delete(rowKey({ app, shop, kind: 'online', userId }));
+    },
+    async deleteShop(app, shop) {
+      ensureOpen();
+      let deleted = 0;
+      for (const [key, row] of rows) {
+        if (row.app === app && row.shop === shop && rows.delete(key)) deleted++;
+      }
+      return deleted;
+    },
+    async list(query) {
+      const limit = checkLimit(query.limit);
+      ensureOpen();
+      return [...rows.values()]
+        .filter((row) => query.app === undefined || row.app === query.app)
+        .filter((row) => query.after === undefined || compareKeys(row, query.after) > 0)
+        .sort(compareKeys)
+        .slice(0, limit)
+        .map((row) => ({ ...row }));
+    },
+    async due(index, query) {
+      const limit = checkLimit(query.limit);
+      ensureOpen();
+      const { app, before, after } = query;
+      const timed = [...rows.values()].flatMap((row) => {
+        const time = row.app === app ? dueTime(row, index) : null;
+        return time === null || time > before ? [] : [{ row, time }];
       });
+      return timed
+        .filter(
+          ({ row, time }) =>
+            after === undefined || time > after.at || (time === after.at && compareBytes(row.shop, after.shop) > 0),
+        )
+        .sort((a, b) => a.time - b.time || compareBytes(a.row.shop, b.row.shop))
+        .slice(0, limit)
+        .map(({ row }) => ({ ...row }));
     },
-    async list() {
-      ensureOpen();
-      return [...rows.values()].map((row) => ({ ...row })).sort(compareRows);
+    leases: {
+      async acquire(key, owner, ttlMs) {
+        ensureOpen();
+        return leases.acquire(key, owner, ttlMs);
+      },
+      async extend(key, owner, ttlMs) {
+        ensureOpen();
+        return leases.extend(key, owner, ttlMs);
+      },
+      async release(key, owner) {
+        ensureOpen();
+        return leases.release(key, owner);
+      },
     },
-    async swapOffline(shop, expected, next) {
-      ensureOpen();
-      const key = rowKey(shop, 'offline', '');
-      const existing = rows.get(key);
-      if (!existing || existing.refreshToken === null || existing.refreshToken !== expected.refreshToken) return false;
-      rows.set(key, swapped(existing, next));
-      return true;
-    },
-    async swapOfflineAccess(shop, expected, next) {
-      ensureOpen();
-      const key = rowKey(shop, 'offline', '');
-      const existing = rows.get(key);
-      if (!existing || existing.accessToken !== expected.accessToken) return false;
-      rows.set(key, swapped(existing, next));
-      return true;
-    },
-    async deleteOnline(shop, userId) {
-      ensureOpen();
-      return userId !== '' && rows.delete(rowKey(shop, 'online', userId));
-    },
-    async markInstalled(shop, at) {
-      ensureOpen();
-      const existing = rows.get(rowKey(shop, 'offline', ''));
-      if (!existing) return false;
-      if (existing.installedAt === null) existing.installedAt = at;
-      return true;
-    },
-    async dueOffline(before, limit, options) {
-      ensureOpen();
-      const at = (row: TokenRow) =>
-        options?.by === 'refreshTokenExpiresAt' ? row.refreshTokenExpiresAt : row.expiresAt;
-      const candidates = [...rows.values()].filter(
-        (row) => row.kind === 'offline' && row.refreshToken !== null && row.status === 'active',
-      );
-      return duePage(candidates, at, before, limit, options?.after);
-    },
-    async dueCredentials(before, limit, options) {
-      ensureOpen();
-      const candidates = [...rows.values()].filter(
-        (row) => row.kind === 'offline' && row.grant === 'client_credentials' && row.status === 'active',
-      );
-      return duePage(candidates, credentialsRenewalAt, before, limit, options?.after);
-    },
+    states: memoryStates(ensureOpen),
     async close() {
       closed = true;
     },

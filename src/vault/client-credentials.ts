@@ -9,21 +9,12 @@
 import { AppCredentialsError, OAuthResponseError, ShoptokenError } from '../errors.ts';
 import { type ClientCredentialsTokenResponse, requestClientCredentials } from '../protocol/client-credentials.ts';
 import { formatScopes } from '../protocol/scopes.ts';
-import { renewalTime } from '../storage/renewal.ts';
 import type { TokenRow } from '../storage/types.ts';
-import { type TokenField, tokenAad } from './keyring.ts';
-import {
-  backoffDelay,
-  deferredError,
-  type FreshToken,
-  isFresh,
-  malformedError,
-  type RefresherContext,
-} from './refresher.ts';
+import type { GrantContext } from './context.ts';
+import { backoffDelay, deferredError, type FreshToken, isFresh, malformedError } from './refresher.ts';
+import { renewalTime } from './renewal.ts';
 import { describeReason, markNeedsReauth, needsReauthError, needsReauthReason, noteFailure } from './row-marks.ts';
 import { appCredentialsError, callTokenEndpoint, type TokenCall } from './token-call.ts';
-
-const aad = (shop: string, field: TokenField): string => tokenAad({ shop, kind: 'offline', userId: '', field });
 
 /** True when the row's client-credentials token must be renewed before use. */
 export function credentialsDue(row: TokenRow, now: number, marginMs: number): boolean {
@@ -47,29 +38,33 @@ function acquisitionError(shop: string, call: Extract<TokenCall<unknown>, { ok: 
 
 /** Acquires and renews client-credentials tokens for one vault. */
 export class ClientCredentials {
-  readonly #ctx: RefresherContext;
-  readonly #inFlight = new Map<string, Promise<FreshToken>>();
+  readonly #ctx: GrantContext;
 
-  constructor(context: RefresherContext) {
+  constructor(context: GrantContext) {
     this.#ctx = context;
   }
 
-  /** Requests a token now and stores it as the shop's offline token (replacing any other). */
+  /**
+   * Requests a token now and stores it as the shop's offline token (replacing any other). One grant
+   * per shop at a time, in this process and across processes sharing the store.
+   */
   acquire(shop: string): Promise<FreshToken> {
-    return this.#single(shop, () => this.#run(shop, null));
+    return this.#ctx.coordinator.run(
+      'credentials',
+      shop,
+      () => this.#run(shop, null),
+      async () => null,
+    );
   }
 
-  /** The shop's client-credentials token, renewed first when it is due for `marginMs`. */
+  /** The shop's client-credentials token, renewed first when it is due for `marginMs` (one renewal at a time). */
   renew(shop: string, marginMs: number): Promise<FreshToken> {
-    return this.#single(shop, () => this.#run(shop, marginMs));
-  }
-
-  #single(shop: string, start: () => Promise<FreshToken>): Promise<FreshToken> {
-    const pending = this.#inFlight.get(shop);
-    if (pending) return pending;
-    const run = start().finally(() => this.#inFlight.delete(shop));
-    this.#inFlight.set(shop, run);
-    return run;
+    const settled = async (): Promise<FreshToken | null> => {
+      const row = await this.#ctx.records.offline(shop);
+      const current = row?.grant === 'client_credentials' && !credentialsDue(row, this.#ctx.now(), marginMs);
+      return current && row ? { row, accessToken: this.#open(row) } : null;
+    };
+    return this.#ctx.coordinator.run('credentials', shop, () => this.#run(shop, marginMs), settled);
   }
 
   /**
@@ -78,12 +73,12 @@ export class ClientCredentials {
    * for `marginMs`, and throws only once it does not.
    */
   async #run(shop: string, marginMs: number | null): Promise<FreshToken> {
-    const { storage, now, policy, holds } = this.#ctx;
+    const { records, now, policy, holds } = this.#ctx;
     let lastError: ShoptokenError | undefined;
     let renewing: TokenRow | null = null;
     for (let attempt = 0; attempt < policy.attempts; attempt++) {
       if (lastError) await policy.sleep(backoffDelay(policy, attempt - 1));
-      const row = await storage.get(shop, 'offline', '');
+      const row = await records.offline(shop);
       if (marginMs !== null) {
         if (row?.grant !== 'client_credentials')
           throw needsReauthError(shop, 'it has no client-credentials token any more');
@@ -107,12 +102,10 @@ export class ClientCredentials {
         const next = this.#row(shop, row, call.value, call.sentAt);
         holds.clear(shop);
         if (marginMs === null || row === null) {
-          await storage.put(next);
-          return { row: next, accessToken: call.value.accessToken };
+          return { row: await records.put(next), accessToken: call.value.accessToken };
         }
-        if (await storage.swapOfflineAccess(shop, { accessToken: row.accessToken }, next)) {
-          return { row: next, accessToken: call.value.accessToken };
-        }
+        const stored = await records.swap(row, next);
+        if (stored) return { row: stored, accessToken: call.value.accessToken };
         continue; // Another renewer stored a newer token: the next pass reads it (and returns it when fresh).
       }
       const { failure, error } = call;
@@ -124,7 +117,7 @@ export class ClientCredentials {
       if (failure.kind === 'app_credentials') return this.#stillValid(renewing, marginMs, appCredentialsError(call));
       if (failure.kind === 'shop_terminal') {
         // Another renewer may have stored a newer token meanwhile: re-read before believing the refusal.
-        const latest = await storage.get(shop, 'offline', '');
+        const latest = await records.offline(shop);
         if (latest?.accessToken !== renewing.accessToken) continue;
         const reason = needsReauthReason(failure);
         if (await markNeedsReauth(this.#ctx, renewing, reason)) throw needsReauthError(shop, describeReason(reason));
@@ -154,11 +147,10 @@ export class ClientCredentials {
   /** The row holding a new client-credentials token; an existing row keeps its `createdAt` and install. */
   #row(shop: string, existing: TokenRow | null, token: ClientCredentialsTokenResponse, sentAt: number): TokenRow {
     const at = this.#ctx.now();
+    const key = this.#ctx.records.key(shop);
     return {
-      shop,
-      kind: 'offline',
-      userId: '',
-      accessToken: this.#ctx.ring.seal(token.accessToken, aad(shop, 'access_token')),
+      ...key,
+      accessToken: this.#ctx.records.seal(key, 'access_token', token.accessToken),
       refreshToken: null,
       previousRefreshToken: null,
       user: null,
@@ -167,6 +159,8 @@ export class ClientCredentials {
       // The lifetime counts from when the request left, so the stored expiry is never late.
       expiresAt: sentAt + token.expiresIn * 1000,
       refreshTokenExpiresAt: null,
+      // Computed again by the records on every write (renewal.ts); set here so the row is complete.
+      renewAt: null,
       createdAt: existing?.createdAt ?? at,
       updatedAt: at,
       installedAt: existing?.installedAt ?? null,
@@ -180,6 +174,6 @@ export class ClientCredentials {
   }
 
   #open(row: TokenRow): string {
-    return this.#ctx.ring.open(row.accessToken, aad(row.shop, 'access_token'));
+    return this.#ctx.records.open(row, 'access_token', row.accessToken);
   }
 }

@@ -25,7 +25,9 @@ export type NeedsReauthReason =
   | 'shop_not_permitted'
   | 'invalid_subject_token'
   | 'refresh_token_expired'
-  | 'admin_unauthorized';
+  | 'admin_unauthorized'
+  /** The stored token was sealed with an encryption key no longer configured (retired too early). */
+  | 'key_retired';
 
 /** Emitted once when a shop's offline token can no longer be refreshed (the merchant must open the app again). */
 export interface NeedsReauthEvent {

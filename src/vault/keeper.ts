@@ -9,16 +9,22 @@
  * the vault lets through per interval, and the ticks resume refreshing once a grant succeeds.
  */
 
+import { withLeaseIfFree } from '../coordination/lease.ts';
 import { ShoptokenError } from '../errors.ts';
-import { credentialsRenewalAt } from '../storage/renewal.ts';
-import type { DueCursor, TokenRow, TokenStorage } from '../storage/types.ts';
+import type { DueCursor, DueIndex, DueQuery, LeaseStore, TokenRow } from '../storage/types.ts';
 import type { AppCredentialsStatus } from './app-credentials.ts';
 import { checkKeeperOptions, type KeeperOptions, type KeeperReport, type KeeperTimer } from './keeper-options.ts';
 import type { OfflineToken } from './types.ts';
 
-/** What the keeper works on; {@link Vault.keeper} passes its own storage, clock and `token()`. */
+/** What the keeper works on; {@link Vault.keeper} passes its own due scans, leases, clock and `token()`. */
 export interface KeeperTarget {
-  storage: TokenStorage;
+  /** A page of the app's due rows on `index` (`TokenStorage.due` for the vault's app). */
+  due(index: DueIndex, query: Omit<DueQuery, 'app'>): Promise<TokenRow[]>;
+  /**
+   * The store's leases and the app: with them, a keeper renews a shop only when no other instance's
+   * keeper is renewing it (`keeper:{app}:{shop}`), so instances share the due rows instead of queueing.
+   */
+  claims?: { leases: LeaseStore; app: string };
   now: () => number;
   /** The vault's `token()`: refreshes (single-flight) unless the token stays valid for `marginMs`. */
   token(shop: string, options: { marginMs: number }): Promise<OfflineToken>;
@@ -38,6 +44,9 @@ export interface Keeper {
   runOnce(): Promise<KeeperReport>;
 }
 
+/** How long a keeper's claim on one shop lasts without its heartbeat. */
+const CLAIM_TTL_MS = 60_000;
+
 /** The cursor after the last row of a full page, or none (start over) after a short one. */
 function nextCursor(page: TokenRow[], limit: number, at: (row: TokenRow) => number | null): DueCursor | undefined {
   const last = page.at(-1);
@@ -49,14 +58,13 @@ function nextCursor(page: TokenRow[], limit: number, at: (row: TokenRow) => numb
  * every bad option.
  *
  * @example
- * const keeper = createKeeper({ storage, now: Date.now, token: (shop, o) => vault.token(shop, o) });
+ * const keeper = createKeeper({ due: (index, q) => storage.due(index, { ...q, app: '' }), now: Date.now, token: (shop, o) => vault.token(shop, o) });
  * keeper.start();
  * process.on('SIGTERM', () => void keeper.stop());
  */
 export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}): Keeper {
   const settings = checkKeeperOptions(options);
   const now = options.now ?? target.now;
-  const { storage } = target;
   let refreshCursor: DueCursor | undefined;
   let accessCursor: DueCursor | undefined;
   let credentialsCursor: DueCursor | undefined;
@@ -91,9 +99,10 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
    * client-credentials tokens whose renewal comes soon.
    */
   async function duePage(at: number): Promise<TokenRow[]> {
-    const refreshDue = await storage.dueOffline(at + settings.refreshTokenAheadMs, settings.batchSize, {
-      by: 'refreshTokenExpiresAt',
-      after: refreshCursor,
+    const refreshDue = await target.due('refresh', {
+      before: at + settings.refreshTokenAheadMs,
+      limit: settings.batchSize,
+      ...(refreshCursor ? { after: refreshCursor } : {}),
     });
     refreshCursor = nextCursor(refreshDue, settings.batchSize, (row) => row.refreshTokenExpiresAt);
     let room = settings.batchSize - refreshDue.length;
@@ -101,7 +110,7 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
     // Only tokens still valid: an expired one belongs to an idle shop, refreshed on its next request.
     const floor = { at, shop: '' };
     const from = accessCursor && accessCursor.at >= at ? accessCursor : floor;
-    const accessDue = await storage.dueOffline(at + settings.aheadMs, room, { by: 'expiresAt', after: from });
+    const accessDue = await target.due('access', { before: at + settings.aheadMs, limit: room, after: from });
     accessCursor = nextCursor(accessDue, room, (row) => row.expiresAt);
     const seen = new Set(refreshDue.map((row) => row.shop));
     const page = [...refreshDue, ...accessDue.filter((row) => !seen.has(row.shop))];
@@ -109,8 +118,8 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
     if (room === 0) return page;
     // Only renewals still ahead: one already due (a missed or failed renewal) is left to the request path.
     const since = credentialsCursor && credentialsCursor.at >= at ? credentialsCursor : floor;
-    const credentialsDue = await storage.dueCredentials(at + settings.aheadMs, room, { after: since });
-    credentialsCursor = nextCursor(credentialsDue, room, credentialsRenewalAt);
+    const credentialsDue = await target.due('renew', { before: at + settings.aheadMs, limit: room, after: since });
+    credentialsCursor = nextCursor(credentialsDue, room, (row) => row.renewAt);
     return [...page, ...credentialsDue];
   }
 
@@ -120,7 +129,16 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
     // Just past the expiry that was read: a refresh happens unless another caller already stored a newer pair.
     const marginMs = Math.max(0, (row.expiresAt ?? at) - at + 1);
     try {
-      await target.token(row.shop, { marginMs });
+      const renewNow = () => target.token(row.shop, { marginMs });
+      const { claims } = target;
+      if (!claims) await renewNow();
+      else {
+        // Another instance's keeper is on it: leave it to that one rather than wait for its result.
+        const claim = await withLeaseIfFree(claims.leases, `keeper:${claims.app}:${row.shop}`, renewNow, {
+          ttlMs: CLAIM_TTL_MS,
+        });
+        if (!claim.ran) return;
+      }
       report.refreshed++;
     } catch (error) {
       const code = error instanceof ShoptokenError ? error.code : null;

@@ -7,7 +7,7 @@
 
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { ConfigError, ShoptokenError } from '../errors.ts';
-import type { TokenKind } from './types.ts';
+import type { TokenKind } from '../storage/types.ts';
 
 /** One encryption key: an id stored with every value it seals, and 32 bytes of key material. */
 export interface Key {
@@ -20,8 +20,10 @@ export interface Key {
 /** Which value of a token record a sealed string holds. */
 export type TokenField = 'access_token' | 'refresh_token' | 'user';
 
-/** Where a sealed value belongs: its record (shop, kind, user) and field. */
+/** Where a sealed value belongs: its record (app, shop, kind, user) and field. */
 export interface TokenAadParts {
+  /** The app the record belongs to; `''` (or absent) for the one app of a single-app store. */
+  app?: string;
   shop: string;
   kind: TokenKind;
   /** `null` or `''` for offline tokens. */
@@ -31,6 +33,7 @@ export interface TokenAadParts {
 
 const VERSION = 'v1';
 const AAD_PREFIX = 'shoptoken/v1';
+const APP_AAD_PREFIX = 'shoptoken/v1/app';
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -39,21 +42,25 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
 /**
- * The AAD for one field of one token record.
+ * The AAD for one field of one token record. A record of a named app binds the app too (a value
+ * copied to another app's row does not open); the single app's (`''`) keeps the original form, so
+ * values sealed before apps were named still open.
  *
  * @example
  * tokenAad({ shop: 'a.myshopify.com', kind: 'offline', userId: null, field: 'access_token' })
  * // 'shoptoken/v1\0a.myshopify.com\0offline\0\0access_token'
  */
 export function tokenAad(parts: TokenAadParts): string {
-  return [AAD_PREFIX, parts.shop, parts.kind, parts.userId ?? '', parts.field].join('\0');
+  const record = [parts.shop, parts.kind, parts.userId ?? '', parts.field];
+  return (parts.app ? [APP_AAD_PREFIX, parts.app, ...record] : [AAD_PREFIX, ...record]).join('\0');
 }
 
 /** A readable name for the record and field an AAD belongs to; AADs hold no secrets. */
 function describeAad(aad: string): string {
   const parts = aad.split('\0');
-  if (parts[0] !== AAD_PREFIX || parts.length !== 5) return 'value';
-  const [, shop, kind, userId, field] = parts;
+  const named = parts[0] === APP_AAD_PREFIX && parts.length === 6;
+  if (!named && (parts[0] !== AAD_PREFIX || parts.length !== 5)) return 'value';
+  const [shop, kind, userId, field] = parts.slice(named ? 2 : 1);
   return `${field} of the ${kind} token of ${shop}${userId ? ` (user ${userId})` : ''}`;
 }
 
@@ -165,6 +172,18 @@ export class KeyRing {
     cipher.setAAD(Buffer.from(aad, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return [VERSION, this.currentKeyId, iv.toString('base64url'), body.toString('base64url')].join('.');
+  }
+
+  /** The id of the key that sealed `sealed`, or null when it is not a sealed value. */
+  keyIdOf(sealed: string): string | null {
+    const parts = typeof sealed === 'string' ? sealed.split('.') : [];
+    return parts.length === 4 && parts[0] === VERSION && KEY_ID.test(parts[1]!) ? parts[1]! : null;
+  }
+
+  /** True when the ring holds the key that sealed `sealed` (it may still fail to open if altered). */
+  canOpen(sealed: string): boolean {
+    const id = this.keyIdOf(sealed);
+    return id !== null && this.#keys.has(id);
   }
 
   /**

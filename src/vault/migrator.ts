@@ -14,8 +14,8 @@ import { AppCredentialsError, type ShoptokenError } from '../errors.ts';
 import { migrateToExpiringToken } from '../protocol/migration.ts';
 import type { ExpiringOfflineTokenResponse } from '../protocol/refresh.ts';
 import type { TokenRow } from '../storage/types.ts';
-import { type TokenField, tokenAad } from './keyring.ts';
-import { backoffDelay, malformedError, type RefresherContext, rowWithPair } from './refresher.ts';
+import type { GrantContext } from './context.ts';
+import { backoffDelay, malformedError, rowWithPair } from './refresher.ts';
 import { describeFailure, describeReason, markNeedsReauth, needsReauthError, needsReauthReason } from './row-marks.ts';
 import { appCredentialsError, callTokenEndpoint, type TokenCall } from './token-call.ts';
 
@@ -61,29 +61,30 @@ export function migrationState(row: TokenRow): MigrationState {
   return row.migrationStartedAt === null ? 'non_expiring' : 'started';
 }
 
-const aad = (shop: string, field: TokenField): string => tokenAad({ shop, kind: 'offline', userId: '', field });
-
 /** A result, and the error `vault.token` throws for it when the migration did not finish. */
 interface Outcome {
   result: MigrationResult;
   error: ShoptokenError | null;
 }
 
-/** Migrates offline tokens for one vault; one migration per shop at a time in this process. */
+/**
+ * Migrates offline tokens for one vault; one migration per shop at a time, in this process and
+ * across processes sharing the store.
+ */
 export class Migrator {
-  readonly #ctx: RefresherContext;
-  readonly #inFlight = new Map<string, Promise<Outcome>>();
+  readonly #ctx: GrantContext;
 
-  constructor(context: RefresherContext) {
+  constructor(context: GrantContext) {
     this.#ctx = context;
   }
 
   /** Every offline token but custom apps' and its migration state, ordered by shop. Reads metadata only. */
   async plan(): Promise<MigrationPlanEntry[]> {
-    const rows = await this.#ctx.storage.list();
-    return rows
-      .filter((row) => row.kind === 'offline' && row.grant !== 'custom')
-      .map((row) => ({ shop: row.shop, state: migrationState(row) }));
+    const plan: MigrationPlanEntry[] = [];
+    for await (const row of this.#ctx.records.all()) {
+      if (row.kind === 'offline' && row.grant !== 'custom') plan.push({ shop: row.shop, state: migrationState(row) });
+    }
+    return plan;
   }
 
   /** Migrates the shop's offline token; concurrent calls for one shop share one run. */
@@ -103,21 +104,22 @@ export class Migrator {
   }
 
   #single(shop: string): Promise<Outcome> {
-    const pending = this.#inFlight.get(shop);
-    if (pending) return pending;
-    const run = this.#run(shop).finally(() => this.#inFlight.delete(shop));
-    this.#inFlight.set(shop, run);
-    return run;
+    return this.#ctx.coordinator.run(
+      'migration',
+      shop,
+      () => this.#run(shop),
+      async () => null,
+    );
   }
 
   async #run(shop: string): Promise<Outcome> {
-    const { storage, now, gate } = this.#ctx;
+    const { records, now, gate } = this.#ctx;
     const done = (status: MigrationStatus, reason: string | null = null, error: ShoptokenError | null = null) => ({
       result: { shop, status, reason },
       error,
     });
     for (let pass = 0; pass < PASSES; pass++) {
-      let row = await storage.get(shop, 'offline', '');
+      let row = await records.offline(shop);
       if (!row) return done('failed', 'no offline token is stored');
       if (row.grant === 'custom') return done('failed', 'a custom app’s token cannot be migrated (nor needs to be)');
       const state = migrationState(row);
@@ -131,8 +133,8 @@ export class Migrator {
       const wroteIntent = state === 'non_expiring';
       if (wroteIntent) {
         // The intent goes first: once the exchange is sent, the old token may be gone at Shopify.
-        const intent: TokenRow = { ...row, migrationStartedAt: now(), updatedAt: now() };
-        if (!(await storage.swapOfflineAccess(shop, { accessToken: row.accessToken }, intent))) continue;
+        const intent = await records.swap(row, { ...row, migrationStartedAt: now(), updatedAt: now() });
+        if (!intent) continue;
         row = intent;
       }
       let exchange: { call: TokenCall<ExpiringOfflineTokenResponse>; uncertain: boolean };
@@ -147,14 +149,14 @@ export class Migrator {
       const { call, uncertain } = exchange;
       if (call.ok) {
         const next = this.#migratedRow(row, call.value, call.sentAt);
-        if (await storage.swapOfflineAccess(shop, { accessToken: row.accessToken }, next)) return done('migrated');
+        if (await records.swap(row, next)) return done('migrated');
         continue; // Another writer changed the row (another migrator stored this pair, or a new install): read it again.
       }
       const { failure, error } = call;
       const reason = describeFailure(error);
       if (failure.kind === 'shop_terminal') {
         // Shopify holds no pair for this token and will not take it: it is dead. Unless the row changed meanwhile.
-        const latest = await storage.get(shop, 'offline', '');
+        const latest = await records.offline(shop);
         if (latest?.accessToken !== row.accessToken || latest.refreshToken !== null) continue;
         const mark = needsReauthReason(failure);
         await markNeedsReauth(this.#ctx, { ...latest, migrationStartedAt: null }, mark);
@@ -177,8 +179,8 @@ export class Migrator {
    * `uncertain`: some attempt got no answer or a 5xx, so Shopify may have applied the exchange.
    */
   async #exchange(row: TokenRow): Promise<{ call: TokenCall<ExpiringOfflineTokenResponse>; uncertain: boolean }> {
-    const { ring, policy } = this.#ctx;
-    const subject = ring.open(row.accessToken, aad(row.shop, 'access_token'));
+    const { records, policy } = this.#ctx;
+    const subject = records.open(row, 'access_token', row.accessToken);
     let uncertain = false;
     for (let attempt = 0; ; attempt++) {
       const call = await callTokenEndpoint(this.#ctx, row.shop, 'migration', (endpoint) =>
@@ -192,8 +194,7 @@ export class Migrator {
 
   /** Clears an intent this run wrote (compare-and-set on the token). */
   async #clearIntent(row: TokenRow): Promise<void> {
-    const cleared = { ...row, migrationStartedAt: null, updatedAt: this.#ctx.now() };
-    await this.#ctx.storage.swapOfflineAccess(row.shop, { accessToken: row.accessToken }, cleared);
+    await this.#ctx.records.swap(row, { ...row, migrationStartedAt: null, updatedAt: this.#ctx.now() });
   }
 
   /** The row holding the new pair: a fresh refresh history, the intent cleared. */

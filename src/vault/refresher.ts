@@ -13,13 +13,11 @@ import { RefreshDeferredError, ShoptokenError, UnexpectedResponseError } from '.
 import { type ExpiringOfflineTokenResponse, refreshAccessToken } from '../protocol/refresh.ts';
 import { formatScopes } from '../protocol/scopes.ts';
 import type { TokenFailure } from '../protocol/token-failure.ts';
-import type { TokenRow, TokenStorage } from '../storage/types.ts';
-import type { AppCredentialsGate } from './app-credentials.ts';
-import type { NeedsReauthReason, VaultEmitter } from './events.ts';
-import { type KeyRing, type TokenField, tokenAad } from './keyring.ts';
-import type { RefreshPolicy, ShopifyClient } from './refresh-options.ts';
+import type { TokenRow } from '../storage/types.ts';
+import type { GrantContext } from './context.ts';
+import type { NeedsReauthReason } from './events.ts';
+import type { RefreshPolicy } from './refresh-options.ts';
 import { describeReason, markNeedsReauth, needsReauthError, needsReauthReason, noteFailure } from './row-marks.ts';
-import type { ShopHolds } from './shop-hold.ts';
 import { appCredentialsError, callTokenEndpoint } from './token-call.ts';
 
 export { needsReauthError };
@@ -30,20 +28,6 @@ export interface FreshToken {
   accessToken: string;
 }
 
-/** What the refresher (and the other token jobs) work with; the vault owns all of it. */
-export interface RefresherContext {
-  storage: TokenStorage;
-  ring: KeyRing;
-  now: () => number;
-  shopify: ShopifyClient | null;
-  policy: RefreshPolicy;
-  events: VaultEmitter;
-  /** Whether Shopify accepts the app's credentials; holds requests while it does not. */
-  gate: AppCredentialsGate;
-  /** Shops held after an undocumented answer. */
-  holds: ShopHolds;
-}
-
 /** What one refresh attempt came to. */
 type Outcome =
   | { kind: 'stored'; fresh: FreshToken }
@@ -51,8 +35,6 @@ type Outcome =
   | { kind: 'refused'; reason: NeedsReauthReason }
   /** `transient`, `ambiguous` or `malformed` (never `shop_terminal` or `app_credentials`). */
   | { kind: 'failed'; failure: TokenFailure; error: ShoptokenError };
-
-const offlineAad = (shop: string, field: TokenField): string => tokenAad({ shop, kind: 'offline', userId: '', field });
 
 /** True when the row's access token is valid for at least `marginMs` (or never expires). */
 export function isFresh(row: TokenRow, now: number, marginMs: number): boolean {
@@ -87,17 +69,16 @@ export function deferredError(shop: string, hold: { until: number; reason: strin
  * `previousRefreshToken` (sealed) kept for lost-answer recovery.
  */
 export function rowWithPair(
-  ctx: Pick<RefresherContext, 'ring' | 'now'>,
+  ctx: Pick<GrantContext, 'records' | 'now'>,
   row: TokenRow,
   pair: ExpiringOfflineTokenResponse,
   sentAt: number,
   previousRefreshToken: string | null,
 ): TokenRow {
-  const seal = (value: string, field: TokenField) => ctx.ring.seal(value, offlineAad(row.shop, field));
   return {
     ...row,
-    accessToken: seal(pair.accessToken, 'access_token'),
-    refreshToken: seal(pair.refreshToken, 'refresh_token'),
+    accessToken: ctx.records.seal(row, 'access_token', pair.accessToken),
+    refreshToken: ctx.records.seal(row, 'refresh_token', pair.refreshToken),
     previousRefreshToken,
     scopes: formatScopes(pair.scopes),
     expiresAt: sentAt + pair.expiresIn * 1000,
@@ -111,38 +92,45 @@ export function rowWithPair(
 
 /** Refreshes offline tokens for one vault. */
 export class Refresher {
-  readonly #ctx: RefresherContext;
-  readonly #inFlight = new Map<string, Promise<FreshToken>>();
+  readonly #ctx: GrantContext;
 
-  constructor(context: RefresherContext) {
+  constructor(context: GrantContext) {
     this.#ctx = context;
   }
 
   /**
    * The shop's offline token, refreshed if it expires within `marginMs`. Concurrent calls for one
-   * shop share one refresh.
+   * shop share one refresh in this process, and one lease across processes: while another process
+   * refreshes, this one waits for its pair instead of calling Shopify.
    */
   refresh(shop: string, marginMs: number): Promise<FreshToken> {
-    const pending = this.#inFlight.get(shop);
-    if (pending) return pending;
-    const run = this.#run(shop, marginMs).finally(() => this.#inFlight.delete(shop));
-    this.#inFlight.set(shop, run);
-    return run;
+    const { coordinator, records, now } = this.#ctx;
+    const settled = async (): Promise<FreshToken | null> => {
+      const row = await records.offline(shop);
+      return row && isFresh(row, now(), marginMs) ? { row, accessToken: this.#openAccess(row) } : null;
+    };
+    return coordinator.run('refresh', shop, () => this.#run(shop, marginMs), settled);
   }
 
   async #run(shop: string, marginMs: number): Promise<FreshToken> {
-    const { storage, now, policy, holds } = this.#ctx;
+    const { records, now, policy, holds } = this.#ctx;
     let failures = 0;
     let lastError: ShoptokenError | undefined;
     let row: TokenRow | null = null;
     for (let attempt = 0; attempt < policy.attempts; attempt++) {
       if (lastError) await policy.sleep(this.#backoff(failures - 1));
       // Re-read every time: another process (or the winner of a compare-and-set) may have stored a newer pair.
-      row = await storage.get(shop, 'offline', '');
+      row = await records.offline(shop);
       if (!row) throw needsReauthError(shop, 'no offline token is stored');
       if (isFresh(row, now(), marginMs)) return { row, accessToken: this.#openAccess(row) };
       if (row.status === 'needs_reauth') throw needsReauthError(shop, row.lastRefreshError ?? 'refresh refused');
       if (row.refreshToken === null) throw needsReauthError(shop, 'the offline token expired and has no refresh token');
+      if (!records.ring.canOpen(row.refreshToken)) {
+        // Sealed by a key no longer configured: nobody can use it, so the shop must authorize again.
+        if (await markNeedsReauth(this.#ctx, row, 'key_retired'))
+          throw needsReauthError(shop, describeReason('key_retired'));
+        continue;
+      }
       if (row.refreshTokenExpiresAt !== null && row.refreshTokenExpiresAt <= now()) {
         if (await markNeedsReauth(this.#ctx, row, 'refresh_token_expired')) {
           throw needsReauthError(shop, describeReason('refresh_token_expired'));
@@ -195,25 +183,26 @@ export class Refresher {
    * answered with another pair than the one stored, a case the protocol notes leave open).
    */
   async #attempt(row: TokenRow): Promise<Outcome> {
-    const { storage } = this.#ctx;
+    const { records } = this.#ctx;
     const current = row.refreshToken as string;
+    // A previous token whose key was retired is as good as absent: never tried, never a loop.
+    const previous = row.previousRefreshToken !== null && records.ring.canOpen(row.previousRefreshToken);
     let refused: NeedsReauthReason | null = null;
-    for (const used of row.previousRefreshToken === null ? [current] : [current, row.previousRefreshToken]) {
+    for (const used of previous ? [current, row.previousRefreshToken as string] : [current]) {
       const call = await callTokenEndpoint(this.#ctx, row.shop, 'refresh_token', (endpoint) =>
-        refreshAccessToken(endpoint, this.#openRefresh(row, used)),
+        refreshAccessToken(endpoint, records.open(row, 'refresh_token', used)),
       );
       if (call.ok) {
-        const next = rowWithPair(this.#ctx, row, call.value, call.sentAt, used);
-        const stored = await storage.swapOffline(row.shop, { refreshToken: current }, next);
+        const stored = await records.swap(row, rowWithPair(this.#ctx, row, call.value, call.sentAt, used));
         return stored
-          ? { kind: 'stored', fresh: { row: next, accessToken: call.value.accessToken } }
+          ? { kind: 'stored', fresh: { row: stored, accessToken: call.value.accessToken } }
           : { kind: 'changed' };
       }
       const { failure } = call;
       if (failure.kind === 'app_credentials') throw appCredentialsError(call);
       if (failure.kind !== 'shop_terminal') return { kind: 'failed', failure, error: call.error };
       // Another refresher may have won with this very token: re-read before believing the refusal.
-      const latest = await storage.get(row.shop, 'offline', '');
+      const latest = await records.offline(row.shop);
       if (latest?.refreshToken !== current) return { kind: 'changed' };
       refused ??= needsReauthReason(failure);
     }
@@ -225,10 +214,6 @@ export class Refresher {
   }
 
   #openAccess(row: TokenRow): string {
-    return this.#ctx.ring.open(row.accessToken, offlineAad(row.shop, 'access_token'));
-  }
-
-  #openRefresh(row: TokenRow, sealed: string): string {
-    return this.#ctx.ring.open(sealed, offlineAad(row.shop, 'refresh_token'));
+    return this.#ctx.records.open(row, 'access_token', row.accessToken);
   }
 }

@@ -8,8 +8,8 @@
 import { OAuthResponseError, ShoptokenError } from '../errors.ts';
 import type { TokenFailure } from '../protocol/token-failure.ts';
 import type { TokenRow } from '../storage/types.ts';
+import type { GrantContext } from './context.ts';
 import type { NeedsReauthReason } from './events.ts';
-import type { RefresherContext } from './refresher.ts';
 
 /** The error for a shop whose offline token cannot be used or refreshed any more. */
 export function needsReauthError(shop: string, why: string): ShoptokenError {
@@ -37,6 +37,7 @@ const WHY: Record<NeedsReauthReason, string> = {
   invalid_subject_token: 'Shopify refused its offline token (invalid_subject_token)',
   refresh_token_expired: 'the refresh token expired',
   admin_unauthorized: 'the Admin API refused its offline token after a refresh',
+  key_retired: 'its stored token was sealed with an encryption key that is no longer configured',
 };
 
 /** A sentence for `reason`, for error messages. */
@@ -50,24 +51,17 @@ export function describeFailure(error: ShoptokenError): string {
   return 'status' in error ? `${error.code} (HTTP ${String(error.status)})` : error.code;
 }
 
-/** Writes `next` over `row` unless the row changed since it was read. */
-function swap(storage: RefresherContext['storage'], row: TokenRow, next: TokenRow): Promise<boolean> {
-  return row.refreshToken !== null
-    ? storage.swapOffline(row.shop, { refreshToken: row.refreshToken }, next)
-    : storage.swapOfflineAccess(row.shop, { accessToken: row.accessToken }, next);
-}
-
 /**
  * Marks the shop `needs_reauth` unless the row changed (or is marked already); emits `needs_reauth`
  * when this call marked it. `row` may carry other changes to write with the mark.
  */
 export async function markNeedsReauth(
-  context: Pick<RefresherContext, 'storage' | 'now' | 'events'>,
+  context: Pick<GrantContext, 'records' | 'now' | 'events'>,
   row: TokenRow,
   reason: NeedsReauthReason,
 ): Promise<boolean> {
   if (row.status === 'needs_reauth') return false;
-  const marked = await swap(context.storage, row, {
+  const marked = await context.records.swap(row, {
     ...row,
     status: 'needs_reauth',
     refreshFailures: row.refreshFailures + 1,
@@ -75,16 +69,16 @@ export async function markNeedsReauth(
     updatedAt: context.now(),
   });
   if (marked) context.events.emit('needs_reauth', { shop: row.shop, reason });
-  return marked;
+  return marked !== null;
 }
 
 /** Counts a failure that is not the shop's fault on the row (if it did not change); the shop stays active. */
 export async function noteFailure(
-  context: Pick<RefresherContext, 'storage' | 'now'>,
+  context: Pick<GrantContext, 'records' | 'now'>,
   row: TokenRow,
   error: ShoptokenError,
 ): Promise<void> {
-  await swap(context.storage, row, {
+  await context.records.swap(row, {
     ...row,
     refreshFailures: row.refreshFailures + 1,
     lastRefreshError: describeFailure(error),

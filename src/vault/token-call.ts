@@ -8,7 +8,7 @@
 import { AppCredentialsError, ConfigError, type ShoptokenError } from '../errors.ts';
 import { classifyTokenFailure, type TokenFailure, type TokenGrantType } from '../protocol/token-failure.ts';
 import type { TokenEndpoint } from '../protocol/tokens.ts';
-import type { RefresherContext } from './refresher.ts';
+import type { GrantContext } from './context.ts';
 
 /** What a token request came to: the checked answer, or its classified failure. */
 export type TokenCall<T> =
@@ -16,7 +16,7 @@ export type TokenCall<T> =
   | { ok: false; failure: TokenFailure; error: ShoptokenError };
 
 /** The shop's token endpoint with the app's credentials and the policy's timeout; ConfigError without credentials. */
-export function tokenEndpoint(context: Pick<RefresherContext, 'shopify' | 'policy'>, shop: string): TokenEndpoint {
+export function tokenEndpoint(context: Pick<GrantContext, 'shopify' | 'policy'>, shop: string): TokenEndpoint {
   const { shopify, policy } = context;
   if (!shopify) {
     throw new ConfigError([
@@ -37,7 +37,7 @@ export function tokenEndpoint(context: Pick<RefresherContext, 'shopify' | 'polic
  * if (!call.ok && call.failure.kind === 'transient') retryLater();
  */
 export async function callTokenEndpoint<T>(
-  context: Pick<RefresherContext, 'shopify' | 'policy' | 'now' | 'gate'>,
+  context: Pick<GrantContext, 'shopify' | 'policy' | 'now' | 'gate'>,
   shop: string,
   grant: TokenGrantType,
   send: (endpoint: TokenEndpoint) => Promise<T>,

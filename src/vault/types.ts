@@ -4,15 +4,9 @@
  */
 
 import type { AssociatedUser } from '../protocol/tokens.ts';
+import type { StateStorage, TokenGrant, TokenKind } from '../storage/types.ts';
 
-export type TokenKind = 'offline' | 'online';
-
-/**
- * How a shop's offline token is obtained: `authorization_code` (install or token exchange; expiring
- * or not), `client_credentials` (a 24 h token for a store of the app's own organization, renewed by
- * repeating the grant), or `custom` (a custom app's static token, imported).
- */
-export type TokenGrant = 'authorization_code' | 'client_credentials' | 'custom';
+export type { TokenGrant, TokenKind } from '../storage/types.ts';
 
 /** What the install flow hands the vault after an offline code exchange. */
 export interface OfflineTokenInput {
@@ -103,6 +97,17 @@ export interface TokenVault {
    * another Shopify) when the vault has settings of its own that disagree, else `[]`.
    */
   connectApp?(app: AppConnection): string[];
+  /**
+   * Optional. Runs `afterAuth` once per install across every browser and instance finishing it at
+   * once, then marks the install complete; `already_installed` when another caller's ran. Without
+   * it the flow calls `afterAuth` and then `markInstalled` itself.
+   */
+  completeInstall?(
+    shop: string,
+    afterAuth: (offline: OfflineToken) => void | Promise<void>,
+  ): Promise<'completed' | 'already_installed'>;
+  /** Optional. Where the install flow keeps pending OAuth states by default (shared by every instance). */
+  readonly states?: StateStorage;
   saveOffline(input: OfflineTokenInput): Promise<OfflineToken>;
   saveOnline(input: OnlineTokenInput): Promise<OnlineToken>;
   /** The shop's offline token, or `null` when there is none. */

@@ -39,7 +39,7 @@ describe('admin(shop): offline token', () => {
     assert.deepEqual(graphqlStatuses(t.emulator), [401, 200]);
     assert.equal(refreshGrants(t.emulator).length, 1);
     assert.deepEqual(t.events, []);
-    assert.equal((await t.storage.get(SHOP, 'offline', ''))?.status, 'active');
+    assert.equal((await t.storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.status, 'active');
   });
 
   it('a token Shopify already expired while the vault believed it valid is refreshed and retried once', async () => {
@@ -71,7 +71,7 @@ describe('admin(shop): offline token', () => {
     assert.deepEqual(graphqlStatuses(t.emulator), [401, 401]);
     assert.equal(refreshGrants(t.emulator).length, 1);
     assert.deepEqual(t.events, [{ shop: SHOP, reason: 'admin_unauthorized' }]);
-    const row = await t.storage.get(SHOP, 'offline', '');
+    const row = await t.storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' });
     assert.equal(row?.status, 'needs_reauth');
     assert.equal(row?.lastRefreshError, 'admin_unauthorized');
   });
@@ -81,11 +81,11 @@ describe('admin(shop): offline token', () => {
     const refused = await installOffline(t);
     const newer = await installOffline(t);
     assert.equal(await t.vault.markNeedsReauth(SHOP, 'admin_unauthorized', refused.accessToken), false);
-    assert.equal((await t.storage.get(SHOP, 'offline', ''))?.status, 'active');
+    assert.equal((await t.storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.status, 'active');
     assert.deepEqual(t.events, []);
     assert.equal(await t.vault.markNeedsReauth(SHOP, 'admin_unauthorized', newer.accessToken), true);
     assert.equal(await t.vault.markNeedsReauth(SHOP, 'admin_unauthorized', newer.accessToken), false);
-    assert.equal((await t.storage.get(SHOP, 'offline', ''))?.status, 'needs_reauth');
+    assert.equal((await t.storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.status, 'needs_reauth');
     assert.deepEqual(t.events, [{ shop: SHOP, reason: 'admin_unauthorized' }]);
   });
 
@@ -101,13 +101,13 @@ describe('admin(shop): offline token', () => {
   it('a revoked non-expiring token: read again, retried once, marked needs_reauth once, then never sent again', async () => {
     const t = setup();
     await installOffline(t, { expiring: false });
-    const before = await t.storage.get(SHOP, 'offline', '');
+    const before = await t.storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' });
     t.emulator.uninstall(SHOP, APP.clientId);
     await assert.rejects(t.admin(SHOP).request(SHOP_QUERY), isNeedsReauth);
     assert.deepEqual(graphqlStatuses(t.emulator), [401, 401]);
     assert.equal(refreshGrants(t.emulator).length, 0);
     assert.deepEqual(t.events, [{ shop: SHOP, reason: 'admin_unauthorized' }]);
-    const after = await t.storage.get(SHOP, 'offline', '');
+    const after = await t.storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' });
     assert.equal(after?.status, 'needs_reauth');
     assert.equal(after?.accessToken, before?.accessToken, 'the token itself is left as it was');
     // The dead token is not sent again: the vault refuses the shop until a new install.
@@ -148,7 +148,7 @@ describe('admin(shop, { userId }): online token', () => {
     assert.deepEqual(graphqlStatuses(t.emulator), [401]);
     assert.equal(refreshGrants(t.emulator).length, 0);
     assert.deepEqual(t.events, []);
-    assert.equal((await t.storage.get(SHOP, 'offline', ''))?.status, 'active');
+    assert.equal((await t.storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.status, 'active');
     assert.equal((await t.vault.offline(SHOP))?.accessToken, installed.accessToken);
   });
 

@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { type AdminOptions, createAdmin } from '../../src/admin/admin.ts';
 import { createEmulator, type Emulator, type EmulatorThrottle } from '../../src/emulator/index.ts';
+import { openVault } from '../../src/open-vault.ts';
 import { exchangeAuthorizationCode } from '../../src/protocol/tokens.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import type { NeedsReauthEvent } from '../../src/vault/events.ts';
-import { openVault } from '../../src/vault/vault.ts';
 
 export const SHOP = 'cool-shop.myshopify.com';
 export const APP = {

@@ -18,7 +18,7 @@ async function failedRequest(t: ReturnType<typeof setup>) {
 }
 
 async function assertNothingMarked(t: ReturnType<typeof setup>) {
-  const row = await t.storage.get(SHOP, 'offline', '');
+  const row = await t.storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' });
   assert.equal(row?.status, 'active');
   assert.deepEqual(t.events, []);
   assert.deepEqual(graphqlStatuses(t.emulator), [401], 'the query is not retried without a new token');

@@ -44,6 +44,6 @@ describe('admin over a socket', () => {
       assert.doesNotMatch(error.message, new RegExp(installed.accessToken));
       assert.equal(refreshGrants(t.emulator).length, 0);
       assert.deepEqual(t.events, []);
-      assert.equal((await t.storage.get(SHOP, 'offline', ''))?.status, 'active');
+      assert.equal((await t.storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.status, 'active');
     }));
 });

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createShoptoken } from '../../src/auth/shoptoken.ts';
+import { openVault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { openVault } from '../../src/vault/vault.ts';
 import { configProblems } from '../helpers/config-problems.ts';
 import { API_KEY, API_SECRET, APP_URL, createInstallFixture, SCOPES } from '../helpers/install-fixture.ts';
 
@@ -21,9 +21,9 @@ const flow = (vault: ReturnType<typeof bare>, extra: Record<string, unknown> = {
 describe('createShoptoken connects its vault', () => {
   it('a vault without Shopify settings takes the flow’s app and base URL', () => {
     const vault = bare();
-    assert.deepEqual(vault.shopify, { baseUrl: 'https://{shop}', clientId: null });
+    assert.deepEqual(vault.shopify, { baseUrl: 'https://{shop}', clientId: null, fetch: undefined });
     flow(vault, { shopifyBaseUrl: EMULATOR_BASE });
-    assert.deepEqual(vault.shopify, { baseUrl: EMULATOR_BASE, clientId: API_KEY });
+    assert.deepEqual(vault.shopify, { baseUrl: EMULATOR_BASE, clientId: API_KEY, fetch: undefined });
     // A second flow for the same app and Shopify is fine; another Shopify is not.
     flow(vault, { shopifyBaseUrl: EMULATOR_BASE });
     const [problem] = configProblems(() => flow(vault));
@@ -50,7 +50,11 @@ describe('createShoptoken connects its vault', () => {
       shopifyBaseUrl: EMULATOR_BASE,
     });
     assert.match(configProblems(() => flow(pinned))[0]!, /vault reaches Shopify at http:\/\/emulator\.test\/\{shop\}/);
-    assert.deepEqual(pinned.shopify, { baseUrl: EMULATOR_BASE, clientId: null }, 'a refused vault is not changed');
+    assert.deepEqual(
+      pinned.shopify,
+      { baseUrl: EMULATOR_BASE, clientId: null, fetch: undefined },
+      'a refused vault is not changed',
+    );
   });
 
   it('a vault’s own base-URL settings must agree with each other', () => {

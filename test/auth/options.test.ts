@@ -6,8 +6,8 @@ import { describe, it } from 'node:test';
 import { createShoptoken } from '../../src/auth/shoptoken.ts';
 import type { ShoptokenOptions } from '../../src/auth/types.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { openVault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { openVault } from '../../src/vault/vault.ts';
 
 const vault = openVault({ storage: createMemoryStorage(), keys: [{ id: 'k1', key: randomBytes(32) }] });
 const valid: ShoptokenOptions = {

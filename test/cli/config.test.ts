@@ -37,12 +37,14 @@ describe('resolveDatabasePath', () => {
     assert.equal(resolveDatabasePath({ env, cwd, database: 'flag.db' }), '/srv/app/flag.db');
   });
 
-  it('refuses other schemes without echoing the URL (it may hold a password)', () => {
+  it('refuses database servers and unknown schemes as a SQLite path, without echoing the URL (it may hold a password)', () => {
     for (const url of ['postgres://user:hunter2@db/app', 'mysql://user:hunter2@db/app', 'redis://:hunter2@cache']) {
       assert.throws(
         () => resolveDatabasePath({ env: { SHOPTOKEN_DATABASE_URL: url }, cwd }),
         (error: unknown) =>
-          error instanceof ConfigError && /not supported yet/.test(error.message) && !error.message.includes('hunter2'),
+          error instanceof ConfigError &&
+          /names a database server, not a SQLite file/.test(error.message) &&
+          !error.message.includes('hunter2'),
       );
     }
     assert.throws(

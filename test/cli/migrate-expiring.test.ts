@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { openVault, type Vault } from '../../src/open-vault.ts';
 import { TOKEN_EXCHANGE_GRANT } from '../../src/protocol/migration.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite.ts';
 import type { Key } from '../../src/vault/keyring.ts';
-import { openVault, type Vault } from '../../src/vault/vault.ts';
 import { ADMIN_QUERY_OK, APP, adminStatus, installInto } from '../helpers/emulator-install.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -59,7 +59,7 @@ async function fixture(count: number, options: { expiring?: (i: number) => boole
   const server = await emulator.listen();
   const key: Key = { id: 'k1', key: randomBytes(32) };
   const database = join(dir, `tokens-${databases++}.db`);
-  const seed = openVault({ storage: openSqliteStorage(database), keys: [key] });
+  const seed = openVault({ storage: await openSqliteStorage(database), keys: [key] });
   const shops = Array.from({ length: count }, (_, i) => `shop-${String(i).padStart(2, '0')}.myshopify.com`);
   const originals = new Map<string, string>();
   for (const [i, shop] of shops.entries()) {
@@ -76,9 +76,9 @@ async function fixture(count: number, options: { expiring?: (i: number) => boole
     SHOPTOKEN_DATABASE_URL: database,
   };
   /** A vault over the database on the emulator's clock, to check what the CLI stored. */
-  const open = (): Vault =>
+  const open = async (): Promise<Vault> =>
     openVault({
-      storage: openSqliteStorage(database),
+      storage: await openSqliteStorage(database),
       keys: [key],
       now: emulator.clock.now,
       shopify: { ...APP, baseUrl: env.SHOPTOKEN_SHOPIFY_BASE_URL },
@@ -114,7 +114,7 @@ describe('shoptoken migrate-expiring', () => {
     });
     try {
       const bytes = readFileSync(database);
-      const vault = open();
+      const vault = await open();
       const rows = await vault.list();
       const result = await cli(['--dry-run', '--json'], env);
       assert.equal(result.code, 0, result.stderr);
@@ -153,7 +153,7 @@ describe('shoptoken migrate-expiring', () => {
       });
       assert.match(result.stderr, /shops 3\/3 \(100%\)/, 'a plain progress line when stderr is not a terminal');
       assertNoValues(result.stdout + result.stderr, originals.values());
-      const vault = open();
+      const vault = await open();
       for (const shop of [shops[0]!, shops[1]!]) {
         const token = await vault.token(shop);
         assert.equal(token.expiring, true);
@@ -189,7 +189,7 @@ describe('shoptoken migrate-expiring', () => {
       assert.match(result.stderr, /check SHOPIFY_API_KEY and SHOPIFY_API_SECRET/);
       assertNoValues(result.stdout + result.stderr, [...originals.values(), wrongSecret, APP.clientSecret]);
       // Nothing changed: every shop still holds its token, none marked, none with an intent.
-      const vault = open();
+      const vault = await open();
       assert.ok((await vault.migrationPlan()).every((entry) => entry.state === 'non_expiring'));
       for (const shop of shops) assert.equal((await vault.offline(shop))?.status, 'active');
       await vault.close();
@@ -216,7 +216,7 @@ describe('shoptoken migrate-expiring', () => {
       first.child.kill('SIGKILL');
       const killed = await first.done;
       assert.equal(killed.code, null);
-      const midway = open();
+      const midway = await open();
       const states = (await midway.migrationPlan()).map((entry) => entry.state);
       await midway.close();
       assert.ok(states.includes('expiring'), 'some shops were migrated before the kill');
@@ -233,7 +233,7 @@ describe('shoptoken migrate-expiring', () => {
       assert.deepEqual([...report.migrated, ...report.alreadyExpiring].sort(), shops);
       assertNoValues(rerun.stdout + rerun.stderr + killed.stdout + killed.stderr, originals.values());
 
-      const vault = open();
+      const vault = await open();
       assert.ok((await vault.migrationPlan()).every((entry) => entry.state === 'expiring'));
       for (const shop of shops) {
         const perShop = exchanges(emulator).filter((grant) => grant.shop === shop);

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createEmulator } from '../../src/emulator/index.ts';
+import { openVault } from '../../src/open-vault.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite.ts';
-import { openVault } from '../../src/vault/vault.ts';
 import { APP, installOffline } from '../helpers/emulator-install.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -78,7 +78,7 @@ describe('shoptoken tokens import-custom', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /stored the custom app token of cool-shop\.myshopify\.com \(scopes: /);
     assert.ok(!(result.stdout + result.stderr).includes(accessToken));
-    const vault = openVault({ storage: openSqliteStorage(database), keys: [key] });
+    const vault = openVault({ storage: await openSqliteStorage(database), keys: [key] });
     const stored = await vault.offline(SHOP);
     assert.equal(stored?.accessToken, accessToken);
     assert.equal(stored?.grant, 'custom');
@@ -92,8 +92,8 @@ describe('shoptoken tokens import-custom', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /ERR_TOKEN_REJECTED/);
     assert.ok(!(result.stdout + result.stderr).includes(bogus));
-    const storage = openSqliteStorage(database);
-    assert.deepEqual(await storage.list(), []);
+    const storage = await openSqliteStorage(database);
+    assert.deepEqual(await storage.list({ limit: 10 }), []);
     await storage.close();
   });
 

@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { openVault } from '../../src/open-vault.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite.ts';
-import { openVault } from '../../src/vault/vault.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 const nodeBin = join(repo, 'node_modules/.bin/node');
@@ -46,7 +46,7 @@ function cli(args: string[], env: Record<string, string> = {}, cwd = dir): Promi
 }
 
 before(async () => {
-  const vault = openVault({ storage: openSqliteStorage(dbPath), keys: [{ id: 'k1', key: randomBytes(32) }] });
+  const vault = openVault({ storage: await openSqliteStorage(dbPath), keys: [{ id: 'k1', key: randomBytes(32) }] });
   await vault.saveOffline({
     shop: 'cool-shop.myshopify.com',
     accessToken: ACCESS,
@@ -124,7 +124,7 @@ describe('shoptoken tokens list', () => {
 
   it('says so when no tokens are stored', async () => {
     const empty = join(dir, 'empty.db');
-    await openSqliteStorage(empty).close();
+    await (await openSqliteStorage(empty)).close();
     const result = await cli(['tokens', 'list', '--database', empty]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /no tokens stored/);
@@ -148,9 +148,14 @@ describe('shoptoken tokens list', () => {
     const usage = await cli(['tokens', 'list', '--bogus']);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /usage: shoptoken tokens list/);
-    const scheme = await cli(['tokens', 'list'], { SHOPTOKEN_DATABASE_URL: 'postgres://u:hunter2@db/app' });
-    assert.equal(scheme.code, 1);
-    assert.match(scheme.stderr, /not supported yet/);
-    assert.ok(!scheme.stderr.includes('hunter2'));
+    const unknown = await cli(['tokens', 'list'], { SHOPTOKEN_DATABASE_URL: 'mongodb://u:hunter2@db/app' });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown scheme "mongodb"/);
+    assert.ok(!unknown.stderr.includes('hunter2'));
+    // A database server that cannot be reached: a storage error that never quotes the URL.
+    const down = await cli(['tokens', 'list'], { SHOPTOKEN_DATABASE_URL: 'postgres://u:hunter2@127.0.0.1:1/app' });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /ERR_STORAGE/);
+    assert.ok(!down.stderr.includes('hunter2'));
   });
 });

@@ -12,8 +12,8 @@ import { after, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { createShoptoken } from '../../src/auth/shoptoken.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { openVault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { openVault } from '../../src/vault/vault.ts';
 import { configProblems } from '../helpers/config-problems.ts';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/app-config');

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { openVault, type Vault, type VaultOptions } from '../../src/open-vault.ts';
 import { exchangeAuthorizationCode } from '../../src/protocol/tokens.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { openVault, type Vault, type VaultOptions } from '../../src/vault/vault.ts';
 
 export const ORIGIN = 'http://emulator.test';
 export const APP = {

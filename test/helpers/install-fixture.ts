@@ -8,8 +8,8 @@ import { createShoptoken } from '../../src/auth/shoptoken.ts';
 import type { AfterAuthContext, AfterLoginContext, Shoptoken, ShoptokenOptions } from '../../src/auth/types.ts';
 import { createEmulator } from '../../src/emulator/index.ts';
 import type { Emulator } from '../../src/emulator/types.ts';
+import { openVault, type Vault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { openVault, type Vault } from '../../src/vault/vault.ts';
 import { Browser, type Fetcher, type Page } from './browser.ts';
 
 export const API_KEY = 'shoptoken-test-client';

@@ -11,8 +11,8 @@ import { createShoptoken } from '../../src/auth/shoptoken.ts';
 import type { AfterAuthContext, Shoptoken } from '../../src/auth/types.ts';
 import { createEmulator } from '../../src/emulator/index.ts';
 import type { Emulator } from '../../src/emulator/types.ts';
+import { openVault, type Vault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { openVault, type Vault } from '../../src/vault/vault.ts';
 import { Browser, socketFetcher } from './browser.ts';
 import { API_KEY, API_SECRET, SCOPES } from './install-fixture.ts';
 

@@ -10,10 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { AppCredentialsError, ConfigError } from '../../src/errors.ts';
+import { openVault, type Vault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
 import type { Key } from '../../src/vault/keyring.ts';
-import { openVault, type Vault } from '../../src/vault/vault.ts';
 import {
   ADMIN_QUERY_OK,
   APP,
@@ -56,7 +56,7 @@ async function fiftyShops() {
   const seeder = deploy(emulator, storage, keys, clock.now, APP.clientSecret);
   for (const shop of SHOPS) await installInto(emulator, seeder.vault, shop, { expiring: true });
   const refreshes = () => emulator.requests().filter((request) => request.grantType === 'refresh_token');
-  const statuses = async () => new Set((await storage.list()).map((row) => row.status));
+  const statuses = async () => new Set((await storage.list({ limit: 10_000 })).map((row) => row.status));
   return { clock, emulator, storage, keys, refreshes, statuses };
 }
 
@@ -80,7 +80,7 @@ describe('a deploy with a mistyped client secret (the emulator answers invalid_c
     ]);
     assert.deepEqual(await t.statuses(), new Set(['active']));
     assert.ok(
-      (await t.storage.list()).every((row) => row.refreshFailures === 0),
+      (await t.storage.list({ limit: 10_000 })).every((row) => row.refreshFailures === 0),
       'no row is touched',
     );
     assert.equal(bad.vault.appCredentials().status, 'rejected');

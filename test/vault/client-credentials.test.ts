@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { openVault } from '../../src/open-vault.ts';
 import { TOKEN_EXCHANGE_GRANT } from '../../src/protocol/migration.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { renewalTime } from '../../src/storage/renewal.ts';
-import { openVault } from '../../src/vault/vault.ts';
+import { renewalTime } from '../../src/vault/renewal.ts';
 import { ADMIN_QUERY_OK, APP, adminStatus, inProcessFetch, ORIGIN } from '../helpers/emulator-install.ts';
 
 const SHOP = 'own-store.myshopify.com';
@@ -59,11 +59,11 @@ describe('client credentials through the emulator', () => {
     const acquired = await vault.useClientCredentials(SHOP);
     assert.equal(acquired.grant, 'client_credentials');
     assert.equal(acquired.expiring, false, 'no refresh token');
-    const issuedAt = (await storage.get(SHOP, 'offline', ''))?.issuedAt;
+    const issuedAt = (await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.issuedAt;
     assert.equal(typeof issuedAt, 'number');
     assert.equal(acquired.expiresAt?.getTime(), Number(issuedAt) + LIFETIME);
     assert.equal(await adminStatus(emulator, SHOP, acquired.accessToken), ADMIN_QUERY_OK);
-    assert.ok(!JSON.stringify(await storage.list()).includes(acquired.accessToken), 'stored sealed');
+    assert.ok(!JSON.stringify(await storage.list({ limit: 10_000 })).includes(acquired.accessToken), 'stored sealed');
 
     emulator.clock.advance(LIFETIME * 0.8 - MINUTE);
     assert.equal((await vault.token(SHOP)).accessToken, acquired.accessToken);
@@ -150,7 +150,7 @@ describe('client credentials refused', () => {
       assert.match(error.message, /shop_not_permitted/);
       return true;
     });
-    assert.equal((await storage.get(SHOP, 'offline', ''))?.status, 'needs_reauth');
+    assert.equal((await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.status, 'needs_reauth');
     assert.deepEqual(events, [{ shop: SHOP, reason: 'shop_not_permitted' }]);
     await assert.rejects(vault.token(SHOP), { code: 'ERR_NEEDS_REAUTH' });
     assert.deepEqual(
@@ -179,7 +179,7 @@ describe('client credentials refused', () => {
     assert.equal(vault.appCredentials().status, 'rejected');
     assert.equal((await vault.token(SHOP)).accessToken, acquired.accessToken, 'served without a request');
     assert.equal(sent(emulator).length, 2);
-    assert.equal((await storage.get(SHOP, 'offline', ''))?.status, 'active');
+    assert.equal((await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.status, 'active');
     // Once it is no longer valid for the margin, the caller is told why.
     await assert.rejects(vault.token(SHOP, { marginMs: LIFETIME }), { code: 'ERR_APP_CREDENTIALS' });
   });
@@ -192,7 +192,7 @@ describe('client credentials refused', () => {
     assert.equal((await vault.token(SHOP)).accessToken, acquired.accessToken);
     assert.equal((await vault.token(SHOP)).accessToken, acquired.accessToken);
     assert.equal(sent(emulator).length, 2, 'held: no second request');
-    const row = await storage.get(SHOP, 'offline', '');
+    const row = await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' });
     assert.deepEqual([row?.status, row?.lastRefreshError], ['active', 'invalid_request (HTTP 404)']);
     await assert.rejects(vault.token(SHOP, { marginMs: LIFETIME }), { code: 'ERR_REFRESH_DEFERRED' });
     emulator.clock.advance(5 * MINUTE);

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { openVault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
 import type { KeeperOptions } from '../../src/vault/keeper.ts';
-import { openVault } from '../../src/vault/vault.ts';
 import { ADMIN_QUERY_OK, APP, adminStatus, inProcessFetch, ORIGIN } from '../helpers/emulator-install.ts';
 
 const SHOP = 'own-store.myshopify.com';
@@ -47,7 +47,7 @@ describe('keeper: client-credentials tokens', () => {
     ['sqlite', () => openSqliteStorage(':memory:')],
   ] as const) {
     it(`renews a token whose renewal comes within aheadMs; the request path then makes no request (${name})`, async () => {
-      const { emulator, vault, keeper, storage } = setup(open());
+      const { emulator, vault, keeper, storage } = setup(await open());
       const acquired = await vault.useClientCredentials(SHOP);
       // 5 minutes before the renewal time: inside the default 10-minute window.
       emulator.clock.advance(LIFETIME * 0.8 - 5 * MINUTE);

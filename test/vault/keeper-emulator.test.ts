@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import type { Vault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import type { NeedsReauthEvent } from '../../src/vault/events.ts';
-import type { Vault } from '../../src/vault/vault.ts';
 import { APP, adminStatus, installInto, openEmulatorVault } from '../helpers/emulator-install.ts';
 
 const SHOP = 'cool-shop.myshopify.com';

@@ -36,7 +36,7 @@ describe('vault.keeper().start() as the README starts it', () => {
 
     const installed = await installInto(emulator, kept, SHOP, { expiring: true });
     // The same shop, the same stored pair, in a second vault that has no keeper.
-    await control.put((await storage.get(SHOP, 'offline', ''))!);
+    await control.put((await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))!);
     const lapse = installed.refreshTokenExpiresAt!.getTime();
 
     const keeper = kept.keeper();
@@ -53,7 +53,7 @@ describe('vault.keeper().start() as the README starts it', () => {
     const grants = emulator.grants().filter((grant) => grant.grantType === 'refresh_token');
     assert.equal(grants.length, 1, 'one refresh, by the keeper, before the refresh token lapsed');
     assert.ok(grants[0]!.at < lapse && grants[0]!.at >= lapse - 7 * DAY, 'within refreshTokenAheadMs of the lapse');
-    const row = (await storage.get(SHOP, 'offline', ''))!;
+    const row = (await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))!;
     assert.ok(row.refreshTokenExpiresAt! > lapse, 'the refresh token was renewed');
 
     const token = await kept.token(SHOP);

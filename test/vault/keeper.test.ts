@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/errors.ts';
+import { openVault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
 import type { NeedsReauthEvent } from '../../src/vault/events.ts';
-import { createKeeper, type KeeperOptions, type KeeperReport } from '../../src/vault/keeper.ts';
-import { openVault } from '../../src/vault/vault.ts';
+import { createKeeper, type KeeperOptions, type KeeperReport, type KeeperTarget } from '../../src/vault/keeper.ts';
 import { CLIENT_ID, CLIENT_SECRET, FakeShopify } from './fake-shopify.ts';
 
 const START = 1_700_000_000_000;
@@ -30,13 +30,13 @@ function counting(inner: TokenStorage) {
       counts.gets++;
       return inner.get(...args);
     },
-    list: () => {
+    list: (...args) => {
       counts.lists++;
-      return inner.list();
+      return inner.list(...args);
     },
-    dueOffline: async (...args) => {
+    due: async (...args) => {
       counts.dueCalls++;
-      const rows = await inner.dueOffline(...args);
+      const rows = await inner.due(...args);
       counts.dueRows += rows.length;
       return rows;
     },
@@ -188,7 +188,7 @@ describe('keeper.runOnce', () => {
     const report = await t.keeper().runOnce();
     assert.equal(report.refreshed, 1);
     assert.deepEqual(t.refreshedShops(), [shopName(1)]);
-    const row = await t.storage.get(shopName(1), 'offline', '');
+    const row = await t.storage.get({ app: '', shop: shopName(1), kind: 'offline', userId: '' });
     assert.equal(row?.refreshTokenExpiresAt, START + 90 * DAY);
   });
 
@@ -248,7 +248,7 @@ describe('keeper.runOnce', () => {
     const keeper = t.keeper({ concurrency: 1 });
     const first = await keeper.runOnce();
     assert.deepEqual([first.refreshed, first.failed, first.needsReauth], [2, 1, 0]);
-    const row = await t.storage.get(shopName(1), 'offline', '');
+    const row = await t.storage.get({ app: '', shop: shopName(1), kind: 'offline', userId: '' });
     assert.equal(row?.status, 'active');
     assert.equal(row?.refreshFailures, 1);
     const second = await keeper.runOnce();
@@ -316,16 +316,13 @@ describe('keeper.start / stop', () => {
     await t.seed(shopName(1), 2 * MINUTE);
     const timers = fakeTimers(false);
     let outages = 1;
-    const storage: TokenStorage = {
-      ...t.storage,
-      dueOffline: async (...args) => {
-        if (outages-- > 0) throw new Error('storage unavailable');
-        return t.storage.dueOffline(...args);
-      },
+    const due: KeeperTarget['due'] = async (index, query) => {
+      if (outages-- > 0) throw new Error('storage unavailable');
+      return t.storage.due(index, { ...query, app: '' });
     };
     const reports: KeeperReport[] = [];
     const keeper = createKeeper(
-      { storage, now: () => t.clock.now, token: (shop, options) => t.vault.token(shop, options) },
+      { due, now: () => t.clock.now, token: (shop, options) => t.vault.token(shop, options) },
       { jitter: false, setTimer: timers.setTimer, clearTimer: timers.clearTimer, onReport: (r) => reports.push(r) },
     );
     const warned = new Promise<Error>((resolve) => process.once('warning', resolve));

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createEmulator, type Emulator } from '../../src/emulator/index.ts';
+import { openVault } from '../../src/open-vault.ts';
 import { TOKEN_EXCHANGE_GRANT } from '../../src/protocol/migration.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
-import { openVault } from '../../src/vault/vault.ts';
 import { ADMIN_QUERY_OK, APP, adminStatus, inProcessFetch, installInto, ORIGIN } from '../helpers/emulator-install.ts';
 
 const SHOP = 'cool-shop.myshopify.com';
@@ -45,7 +45,7 @@ describe('vault.migrateToExpiring through the emulator', () => {
     assert.deepEqual(await vault.token(SHOP), old);
 
     assert.deepEqual(await vault.migrateToExpiring(SHOP), { shop: SHOP, status: 'migrated', reason: null });
-    const row = await storage.get(SHOP, 'offline', '');
+    const row = await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' });
     assert.ok(row?.refreshToken);
     assert.equal(row.migrationStartedAt, null);
     const token = await vault.token(SHOP);
@@ -68,9 +68,9 @@ describe('vault.migrateToExpiring through the emulator', () => {
     const emulator = createEmulator({ apps: [APP] });
     const { vault, storage } = openTestVault(emulator);
     await installInto(emulator, vault, SHOP, { expiring: true });
-    const before = await storage.get(SHOP, 'offline', '');
+    const before = await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' });
     assert.deepEqual(await vault.migrateToExpiring(SHOP), { shop: SHOP, status: 'already_expiring', reason: null });
-    assert.deepEqual(await storage.get(SHOP, 'offline', ''), before);
+    assert.deepEqual(await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }), before);
     assert.equal(exchanges(emulator).length, 0);
   });
 
@@ -84,7 +84,7 @@ describe('vault.migrateToExpiring through the emulator', () => {
       status: 'failed',
       reason: 'invalid_subject_token (HTTP 400)',
     });
-    const row = await storage.get(SHOP, 'offline', '');
+    const row = await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' });
     assert.equal(row?.refreshToken, null);
     assert.equal((await vault.offline(SHOP))?.accessToken, old.accessToken);
     assert.equal(exchanges(emulator).length, 1, 'a refusal is not retried');
@@ -122,7 +122,7 @@ describe('vault.migrateToExpiring through the emulator', () => {
       assert.equal(lost.status, 'failed');
       assert.equal(lost.reason, 'ERR_TRANSPORT');
       assert.equal(await adminStatus(emulator, SHOP, old.accessToken), 401, 'Shopify applied the exchange');
-      const intent = await storage.get(SHOP, 'offline', '');
+      const intent = await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' });
       assert.equal(intent?.refreshToken, null);
       assert.equal(typeof intent?.migrationStartedAt, 'number');
       assert.equal((await vault.offline(SHOP))?.accessToken, old.accessToken, 'the original token is kept');
@@ -135,7 +135,7 @@ describe('vault.migrateToExpiring through the emulator', () => {
         exchanges(emulator).map((grant) => grant.status),
         [200, 200],
       );
-      assert.equal((await storage.get(SHOP, 'offline', ''))?.migrationStartedAt, null);
+      assert.equal((await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.migrationStartedAt, null);
       // The stored refresh token is the live one: a refresh succeeds.
       emulator.clock.advance(3_600_000);
       assert.equal(await adminStatus(emulator, SHOP, (await vault.token(SHOP)).accessToken), ADMIN_QUERY_OK);

@@ -28,7 +28,7 @@ async function setup() {
       .requests()
       .filter((request) => request.grantType === TOKEN_EXCHANGE_GRANT)
       .map((request) => request.status);
-  const row = async (shop = SHOP) => (await storage.get(shop, 'offline', ''))!;
+  const row = async (shop = SHOP) => (await storage.get({ app: '', shop: shop, kind: 'offline', userId: '' }))!;
   return { clock, emulator, storage, vault, events, old, exchanges, row };
 }
 

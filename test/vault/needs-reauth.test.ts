@@ -26,7 +26,7 @@ describe('needs_reauth', () => {
       await installInto(emulator, vault, SHOP, { expiring });
       const token = await vault.token(SHOP);
       assert.equal(await vault.markNeedsReauth(SHOP, 'admin_unauthorized', token.accessToken), true);
-      assert.equal((await storage.get(SHOP, 'offline', ''))?.status, 'needs_reauth');
+      assert.equal((await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.status, 'needs_reauth');
       await assert.rejects(vault.token(SHOP), { code: 'ERR_NEEDS_REAUTH' });
       assert.equal(await vault.markNeedsReauth(SHOP, 'admin_unauthorized', token.accessToken), false, 'marked once');
       assert.deepEqual(events, ['admin_unauthorized']);
@@ -40,17 +40,17 @@ describe('needs_reauth', () => {
     const { emulator, vault, storage } = setup();
     await installInto(emulator, vault, SHOP, { expiring: false });
     assert.equal(await vault.markNeedsReauth(SHOP, 'admin_unauthorized', 'shpat_not_the_stored_token_0000'), false);
-    assert.equal((await storage.get(SHOP, 'offline', ''))?.status, 'active');
+    assert.equal((await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.status, 'active');
   });
 
   it('a started migration that Shopify refuses marks the shop instead of serving the old token', async () => {
     const { emulator, vault, storage, events } = setup();
     await installInto(emulator, vault, SHOP, { expiring: false });
-    const row = (await storage.get(SHOP, 'offline', ''))!;
+    const row = (await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))!;
     await storage.put({ ...row, migrationStartedAt: emulator.clock.now() }); // a crash after the exchange was sent
     emulator.uninstall(SHOP, APP.clientId); // the exchange is now refused (invalid_subject_token)
     await assert.rejects(vault.token(SHOP), { code: 'ERR_NEEDS_REAUTH' });
-    assert.equal((await storage.get(SHOP, 'offline', ''))?.status, 'needs_reauth');
+    assert.equal((await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))?.status, 'needs_reauth');
     assert.deepEqual(events, ['invalid_subject_token']);
   });
 });

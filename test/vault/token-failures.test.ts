@@ -26,7 +26,7 @@ async function setup() {
       .requests()
       .filter((request) => request.grantType === 'refresh_token')
       .map((request) => request.status);
-  const row = async () => (await storage.get(SHOP, 'offline', ''))!;
+  const row = async () => (await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))!;
   return { clock, emulator, storage, vault, events, installed, refreshes, row };
 }
 

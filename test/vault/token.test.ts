@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { AppCredentialsError, ConfigError, RefreshDeferredError, ShoptokenError } from '../../src/errors.ts';
+import { openVault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
 import type { NeedsReauthEvent } from '../../src/vault/events.ts';
 import { type Key, KeyRing, tokenAad } from '../../src/vault/keyring.ts';
 import type { RefreshOptions } from '../../src/vault/refresh-options.ts';
-import { openVault } from '../../src/vault/vault.ts';
 import { CLIENT_ID, CLIENT_SECRET, FakeShopify } from './fake-shopify.ts';
 
 const SHOP = 'cool-shop.myshopify.com';
@@ -62,7 +62,7 @@ function setup(options: SetupOptions = {}) {
   const ring = KeyRing.from(keys);
   /** The refresh tokens in a stored row, opened with the test's keys. */
   const stored = async () => {
-    const row = (await storage.get(SHOP, 'offline', ''))!;
+    const row = (await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))!;
     const open = (sealed: string | null) =>
       sealed === null
         ? null
@@ -169,22 +169,46 @@ describe('vault.token: one refresh at a time', () => {
     assert.equal(tokens[0]?.accessToken, (await context.vault.offline(SHOP))?.accessToken);
   });
 
-  it('two vaults over one SQLite file racing: one wins the compare-and-set, the other returns its token', async () => {
+  it('two vaults over one SQLite file: one refreshes, the other waits for its pair and never calls Shopify', async () => {
+    const path = join(dir, 'lease.db');
+    const keys = [{ id: 'k1', key: randomBytes(32) }];
+    const clock = { now: START };
+    const shopify = new FakeShopify();
+    const a = setup({ storage: await openSqliteStorage(path), keys, clock, shopify });
+    const b = setup({ storage: await openSqliteStorage(path), keys, clock, shopify });
+    await install(a);
+    clock.now += 2 * HOUR;
+    // Hold A's request long enough that B asks while A holds the shop's refresh lease.
+    shopify.beforeHandle = () => new Promise((resolve) => setTimeout(resolve, 150));
+    const fromA = a.vault.token(SHOP);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const [tokenA, tokenB] = await Promise.all([fromA, b.vault.token(SHOP)]);
+    shopify.beforeHandle = null;
+    assert.equal(shopify.refreshRequests().length, 1, 'one refresh for both processes');
+    assert.equal(tokenA.accessToken, tokenB.accessToken);
+    assert.deepEqual([...a.events, ...b.events], []);
+    await a.vault.close();
+    await b.vault.close();
+  });
+
+  it('two vaults whose leases are lost (a paused holder): both send, one compare-and-set wins, both return its token', async () => {
     const path = join(dir, 'race.db');
     const keys = [{ id: 'k1', key: randomBytes(32) }];
     const clock = { now: START };
     const shopify = new FakeShopify();
     const swaps: boolean[] = [];
+    // Every lease granted to everyone: what happens when a holder's lease expired while it worked.
     const counted = (storage: TokenStorage): TokenStorage => ({
       ...storage,
-      swapOffline: async (shop, expected, next) => {
-        const swapped = await storage.swapOffline(shop, expected, next);
+      leases: { acquire: async () => true, extend: async () => true, release: async () => true },
+      swap: async (key, expected, next) => {
+        const swapped = await storage.swap(key, expected, next);
         swaps.push(swapped);
         return swapped;
       },
     });
-    const a = setup({ storage: counted(openSqliteStorage(path)), keys, clock, shopify });
-    const b = setup({ storage: counted(openSqliteStorage(path)), keys, clock, shopify });
+    const a = setup({ storage: counted(await openSqliteStorage(path)), keys, clock, shopify });
+    const b = setup({ storage: counted(await openSqliteStorage(path)), keys, clock, shopify });
     const first = await install(a);
     clock.now += 2 * HOUR;
     // Hold both requests until both processes have sent theirs with the same stored refresh token.
@@ -406,7 +430,7 @@ describe('vault.token: refusals', () => {
       { name: 'app_credentials_rejected', grant: 'refresh_token', reason: 'invalid_client (HTTP 400)' },
     ]);
     assert.equal(shopify.requests.length, 1, 'the previous refresh token is not tried for the app’s fault');
-    const row = (await storage.get(SHOP, 'offline', ''))!;
+    const row = (await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))!;
     assert.equal(row.status, 'active');
     assert.equal(row.refreshFailures, 0, 'the row is not touched');
     assert.deepEqual(vault.appCredentials(), {

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { ConfigError, ShoptokenError } from '../../src/errors.ts';
+import { openVault } from '../../src/open-vault.ts';
 import type { AssociatedUser } from '../../src/protocol/tokens.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
-import { openVault } from '../../src/vault/vault.ts';
 
 const SHOP = 'cool-shop.myshopify.com';
 const OTHER = 'other-shop.myshopify.com';
@@ -145,7 +145,7 @@ describe('Vault', () => {
     const { vault, storage } = setup();
     await vault.saveOffline(offlineInput());
     await vault.saveOnline(onlineInput());
-    const rows = JSON.stringify(await storage.list());
+    const rows = JSON.stringify(await storage.list({ limit: 10_000 }));
     for (const secret of [ACCESS, REFRESH, ONLINE, user.email, user.firstName]) assert.ok(!rows.includes(secret));
   });
 
@@ -153,8 +153,8 @@ describe('Vault', () => {
     const { vault, storage } = setup();
     await vault.saveOffline(offlineInput(SHOP, ACCESS));
     await vault.saveOffline(offlineInput(OTHER, 'shpat_other_shop_token'));
-    const a = (await storage.get(SHOP, 'offline', ''))!;
-    const b = (await storage.get(OTHER, 'offline', ''))!;
+    const a = (await storage.get({ app: '', shop: SHOP, kind: 'offline', userId: '' }))!;
+    const b = (await storage.get({ app: '', shop: OTHER, kind: 'offline', userId: '' }))!;
     await storage.put({ ...b, accessToken: a.accessToken });
     await assert.rejects(
       vault.offline(OTHER),

@@ -1,0 +1,152 @@
+/**
+ * The PostgreSQL schema's versions and the runner's three primitives on PostgreSQL. Every instance
+ * migrates on open, in one transaction that first takes a transaction-scoped advisory lock for the
+ * schema (`pg_advisory_xact_lock`, released by COMMIT: nothing survives into the session, so it is
+ * safe behind a transaction pooler), then creates the schema if it is missing, reads the applied
+ * version and applies the rest. DDL is transactional in PostgreSQL: a failed run leaves nothing.
+ * Instances opening a fresh database at once queue on the lock and find the work done.
+ *
+ * A shipped migration is never edited: a new column is a new version (`ALTER TABLE … ADD COLUMN`).
+ * That is why version 1 spells the columns out rather than deriving them from the row codec —
+ * test/storage/postgres.test.ts checks that the migrated table and `TOKEN_COLUMNS` agree.
+ */
+
+import { createHash } from 'node:crypto';
+import { ShoptokenError } from '../../errors.ts';
+import type { Migration, MigrationTarget } from '../migrations.ts';
+import { type Db, type Query, quoteIdent, SERVER_NOW_MS } from './connection.ts';
+
+/** The first key of every shoptoken advisory lock (`stkn`); the second is derived from the schema. */
+const LOCK_CLASS = 0x73746b6e;
+
+/** The advisory lock of `schema`'s migrations: (class, 32 bits of the schema name's SHA-256). */
+export function migrationLock(schema: string): [number, number] {
+  return [LOCK_CLASS, createHash('sha256').update(schema).digest().readInt32BE(0)];
+}
+
+/** Every version, in order, with its tables named through `table` (schema-qualified). */
+export function postgresMigrations(table: (name: string) => string): readonly Migration[] {
+  const tokens = table('shoptoken_tokens');
+  const leases = table('shoptoken_leases');
+  const states = table('shoptoken_oauth_states');
+  return [
+    {
+      version: 1,
+      description: 'token table (bytewise keys), the keeper’s due indexes per app, leases, OAuth states',
+      statements: [
+        `CREATE TABLE ${tokens} (
+           app TEXT COLLATE "C" NOT NULL,
+           shop TEXT COLLATE "C" NOT NULL,
+           kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('offline', 'online')),
+           user_id TEXT COLLATE "C" NOT NULL,
+           access_token TEXT NOT NULL,
+           refresh_token TEXT,
+           previous_refresh_token TEXT,
+           associated_user TEXT,
+           scopes TEXT NOT NULL,
+           associated_user_scopes TEXT,
+           expires_at BIGINT,
+           refresh_token_expires_at BIGINT,
+           renew_at BIGINT,
+           created_at BIGINT NOT NULL,
+           updated_at BIGINT NOT NULL,
+           installed_at BIGINT,
+           status TEXT NOT NULL CHECK (status IN ('active', 'needs_reauth')),
+           refresh_failures INTEGER NOT NULL CHECK (refresh_failures >= 0),
+           last_refresh_error TEXT,
+           migration_started_at BIGINT,
+           token_grant TEXT NOT NULL CHECK (token_grant IN ('authorization_code', 'client_credentials', 'custom')),
+           issued_at BIGINT,
+           PRIMARY KEY (app, shop, kind, user_id),
+           CHECK ((kind = 'offline' AND user_id = '') OR (kind = 'online' AND user_id <> ''))
+         )`,
+        `CREATE INDEX shoptoken_tokens_due_access ON ${tokens} (app, expires_at, shop)
+           WHERE kind = 'offline' AND status = 'active' AND refresh_token IS NOT NULL`,
+        `CREATE INDEX shoptoken_tokens_due_refresh ON ${tokens} (app, refresh_token_expires_at, shop)
+           WHERE kind = 'offline' AND status = 'active' AND refresh_token IS NOT NULL`,
+        `CREATE INDEX shoptoken_tokens_due_renew ON ${tokens} (app, renew_at, shop)
+           WHERE kind = 'offline' AND status = 'active' AND renew_at IS NOT NULL`,
+        `CREATE TABLE ${leases} (
+           key TEXT COLLATE "C" PRIMARY KEY,
+           owner TEXT COLLATE "C" NOT NULL,
+           expires_at BIGINT NOT NULL
+         )`,
+        `CREATE TABLE ${states} (
+           state TEXT COLLATE "C" PRIMARY KEY,
+           value TEXT NOT NULL,
+           expires_at BIGINT NOT NULL
+         )`,
+        `CREATE INDEX shoptoken_oauth_states_expires_at ON ${states} (expires_at)`,
+      ],
+    },
+  ];
+}
+
+/** Refuses a database whose text is not UTF-8: bytewise order is the order of UTF-8 bytes. */
+async function checkEncoding(query: Query): Promise<void> {
+  const { rows } = await query(`SELECT current_setting('server_encoding') AS encoding`);
+  const encoding = String(rows[0]?.encoding);
+  if (encoding !== 'UTF8' && encoding !== 'SQL_ASCII') {
+    throw new ShoptokenError(
+      'ERR_STORAGE',
+      `postgres storage needs a UTF8 database (this one is ${encoding}): create it with ENCODING 'UTF8'`,
+    );
+  }
+}
+
+/** Creates `schema` when it is missing (checked first, so a user without CREATE can open an existing one). */
+async function ensureSchema(query: Query, schema: string): Promise<void> {
+  const { rowCount } = await query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [schema]);
+  if (rowCount === 0) await query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+}
+
+/**
+ * The runner's view of `db` (its schema): `exclusive` is one transaction holding the schema's
+ * advisory lock; `appliedVersion` and `apply` run inside it.
+ *
+ * @example
+ * const report = await runMigrations(migrationTarget(db), postgresMigrations(db.table));
+ */
+export function migrationTarget(db: Db): MigrationTarget {
+  const versions = db.table('shoptoken_schema');
+  let current: Query | undefined;
+  const query: Query = (text, values) => {
+    if (!current) throw new Error('migration statements run inside exclusive()');
+    return current(text, values);
+  };
+  return {
+    exclusive(fn) {
+      return db.transaction('migrate the schema', async (transaction) => {
+        await transaction('SELECT pg_advisory_xact_lock($1::int4, $2::int4)', migrationLock(db.schema));
+        current = transaction;
+        try {
+          await checkEncoding(query);
+          await ensureSchema(query, db.schema);
+          return await fn();
+        } finally {
+          current = undefined;
+        }
+      });
+    },
+    async appliedVersion() {
+      const { rowCount } = await query(
+        `SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = $1 AND tablename = 'shoptoken_schema'`,
+        [db.schema],
+      );
+      if (rowCount === 0) {
+        await query(
+          `CREATE TABLE ${versions} (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)`,
+        );
+      }
+      const latest = await query(`SELECT COALESCE(MAX(version), 0) AS version FROM ${versions}`);
+      return Number(latest.rows[0]?.version ?? 0);
+    },
+    async apply(migration) {
+      for (const statement of migration.statements) await query(statement);
+      await query(`INSERT INTO ${versions} (version, description, applied_at) VALUES ($1, $2, ${SERVER_NOW_MS})`, [
+        migration.version,
+        migration.description,
+      ]);
+    },
+  };
+}
