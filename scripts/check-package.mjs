@@ -13,7 +13,16 @@ const { shoptokenKoa } = await import('shoptoken/koa');
 const { shoptokenExpress } = await import('shoptoken/express');
 const { toWebRequest } = await import('shoptoken/node');
 const { createEmulator } = await import('shoptoken/emulator');
-for (const fn of [createShoptoken, openDefaultVault, verifySignedQuery, shoptokenKoa, shoptokenExpress, toWebRequest]) {
+const { runStorageConformance } = await import('shoptoken/testing');
+for (const fn of [
+  createShoptoken,
+  openDefaultVault,
+  verifySignedQuery,
+  shoptokenKoa,
+  shoptokenExpress,
+  toWebRequest,
+  runStorageConformance,
+]) {
   assert.equal(typeof fn, 'function');
 }
 

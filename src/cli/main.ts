@@ -12,6 +12,10 @@ import { ShoptokenError } from '../errors.ts';
 import { type CliIO, type Command, UsageError } from './io.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  'db migrate': {
+    summary: 'bring the store’s schema up to date (every open does it too) [--json]',
+    load: async () => (await import('./db-migrate.ts')).run,
+  },
   emulator: {
     summary: 'run the local Shopify emulator for your app [--port N] [--config NAME|FILE.json] [--shop SHOP]',
     load: async () => (await import('./emulator.ts')).run,

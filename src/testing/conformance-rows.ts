@@ -126,6 +126,31 @@ export function rowRules(open: StorageFactory): void {
     });
   });
 
+  it('compares keys and sealed values byte for byte: no padding, case or accent folding', async () => {
+    await withStorage(open, async (storage, app) => {
+      // Keys that a PAD SPACE or case-insensitive collation would confuse are distinct rows, in bytewise order.
+      const users = ['4', '4 ', '4\t', 'A', 'a', 'é', 'e'];
+      for (const userId of users) await storage.put(onlineRow(app, SHOP, { userId, accessToken: sealed(`u-${userId}`) }));
+      const listed = await storage.list({ app, limit: 100 });
+      assert.deepEqual(
+        listed.map((row) => row.userId),
+        ['4', '4\t', '4 ', 'A', 'a', 'e', 'é'],
+      );
+      for (const userId of users) {
+        assert.equal((await storage.get(onlineKey(app, SHOP, userId)))?.accessToken, sealed(`u-${userId}`), userId);
+      }
+      // A compare-and-set on a value that differs only in case or a trailing space does not match.
+      const row = offlineRow(app, SHOP, { refreshToken: 'v1.k1.Refresh' });
+      await storage.put(row);
+      const key = offlineKey(app, SHOP);
+      assert.equal(await storage.swap(key, { refreshToken: 'v1.k1.refresh' }, refreshedRow(row, 2)), false);
+      assert.equal(await storage.swap(key, { refreshToken: 'v1.k1.Refresh ' }, refreshedRow(row, 2)), false);
+      // A compare-and-set that writes identical values still reports that it wrote.
+      assert.equal(await storage.swap(key, { refreshToken: 'v1.k1.Refresh' }, row), true);
+      assert.deepEqual(await storage.get(key), row);
+    });
+  });
+
   it('markInstalled sets installedAt once and touches nothing else', async () => {
     await withStorage(open, async (storage, app) => {
       assert.equal(await storage.markInstalled(app, SHOP, 2000), false, 'no row');

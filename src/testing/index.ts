@@ -7,6 +7,9 @@
  * runStorageConformance('my store', () => openMyStorage(process.env.MY_DATABASE_URL));
  */
 
+// First: on a Node too old for shoptoken this fails with one clear message (see node-guard.ts).
+import '../node-guard.ts';
+
 import { describe } from 'node:test';
 import { coordinationRules } from './conformance-coordination.ts';
 import { dueRules } from './conformance-due.ts';
