@@ -130,7 +130,8 @@ export function rowRules(open: StorageFactory): void {
     await withStorage(open, async (storage, app) => {
       // Keys that a PAD SPACE or case-insensitive collation would confuse are distinct rows, in bytewise order.
       const users = ['4', '4 ', '4\t', 'A', 'a', 'é', 'e'];
-      for (const userId of users) await storage.put(onlineRow(app, SHOP, { userId, accessToken: sealed(`u-${userId}`) }));
+      for (const userId of users)
+        await storage.put(onlineRow(app, SHOP, { userId, accessToken: sealed(`u-${userId}`) }));
       const listed = await storage.list({ app, limit: 100 });
       assert.deepEqual(
         listed.map((row) => row.userId),
