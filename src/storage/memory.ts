@@ -6,18 +6,10 @@
 
 import { createMemoryLeases } from '../coordination/memory-leases.ts';
 import { ShoptokenError } from '../errors.ts';
-import { checkLimit, compareBytes, compareKeys, keyOf } from './row-codec.ts';
-import type { DueIndex, Expected, StateStorage, TokenKey, TokenRow, TokenStorage } from './types.ts';
+import { checkLimit, compareBytes, compareKeys, dueTime, keyOf } from './row-codec.ts';
+import type { Expected, StateStorage, TokenKey, TokenRow, TokenStorage } from './types.ts';
 
 const rowKey = (key: TokenKey): string => JSON.stringify([key.app, key.shop, key.kind, key.userId]);
-
-/** The time a row has on `index`, or null when the row is not in that index. */
-export function dueTime(row: TokenRow, index: DueIndex): number | null {
-  if (row.kind !== 'offline' || row.status !== 'active') return null;
-  if (index === 'renew') return row.renewAt;
-  if (row.refreshToken === null) return null;
-  return index === 'access' ? row.expiresAt : row.refreshTokenExpiresAt;
-}
 
 /** What a write stores over `existing`: every field of `next` but the kept ones. */
 function written(existing: TokenRow | undefined, next: TokenRow): TokenRow {

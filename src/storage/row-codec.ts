@@ -7,7 +7,7 @@
  */
 
 import { ShoptokenError } from '../errors.ts';
-import type { TokenGrant, TokenKey, TokenKind, TokenRow, TokenStatus } from './types.ts';
+import type { DueIndex, TokenGrant, TokenKey, TokenKind, TokenRow, TokenStatus } from './types.ts';
 
 /** What a column holds: text, a nullable text, an integer (epoch ms or a count), a nullable integer. */
 export type ColumnType = 'text' | 'text?' | 'integer' | 'integer?';
@@ -133,4 +133,15 @@ export function checkLimit(limit: unknown): number {
     throw new TypeError('limit must be an integer from 1 to 10000');
   }
   return limit as number;
+}
+
+/**
+ * The time a row has on the keeper's `index`, or null when the row is not in that index (the
+ * contract's definition of the due indexes, shared by the backends that compute it themselves).
+ */
+export function dueTime(row: TokenRow, index: DueIndex): number | null {
+  if (row.kind !== 'offline' || row.status !== 'active') return null;
+  if (index === 'renew') return row.renewAt;
+  if (row.refreshToken === null) return null;
+  return index === 'access' ? row.expiresAt : row.refreshTokenExpiresAt;
 }

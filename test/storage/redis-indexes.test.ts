@@ -32,13 +32,16 @@ async function unreachable(): Promise<string | null> {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  client.on('error', () => undefined);
+  let seen: unknown;
+  client.on('error', (error: unknown) => {
+    seen = error;
+  });
   try {
     await client.connect();
     await client.ping();
     return null;
   } catch (error) {
-    const { code, message } = error as { code?: string; message?: string };
+    const { code, message } = (seen ?? error) as { code?: string; message?: string };
     return `Redis at SHOPTOKEN_TEST_REDIS_URL is not reachable (${code ?? message})`;
   } finally {
     client.disconnect();

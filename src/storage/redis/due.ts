@@ -7,8 +7,7 @@
  * and the entry dropped unless it is the shop's current one.
  */
 
-import { dueTime } from '../memory.ts';
-import { checkLimit } from '../row-codec.ts';
+import { checkLimit, dueTime } from '../row-codec.ts';
 import type { DueIndex, DueQuery, TokenRow } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import { lexPage, reindex } from './indexes.ts';

@@ -7,7 +7,7 @@
  */
 
 import { ShoptokenError } from '../../errors.ts';
-import { type Migration, runMigrations } from '../migrations.ts';
+import { type Migration, type MigrationReport, runMigrations } from '../migrations.ts';
 import type { OpenStorageOptions } from '../open.ts';
 import type { TokenStorage } from '../types.ts';
 import type { DriverImport } from './client.ts';
@@ -41,13 +41,19 @@ export async function openRedisStorage(url: string, options: RedisStorageOptions
   const location = parseRedisUrl(url);
   const connection = await connectRedis(location, options.importDriver);
   const keys = redisKeys(location.prefix);
+  let report: MigrationReport;
   try {
-    const report = await runMigrations(redisMigrationTarget(connection, keys), options.migrations ?? REDIS_MIGRATIONS);
-    options.onMigrated?.(report);
+    report = await runMigrations(redisMigrationTarget(connection, keys), options.migrations ?? REDIS_MIGRATIONS);
   } catch (error) {
     await connection.close();
     if (error instanceof ShoptokenError) throw error;
     throw new ShoptokenError('ERR_STORAGE', 'redis storage could not migrate its key layout', { cause: error });
+  }
+  try {
+    options.onMigrated?.(report);
+  } catch (error) {
+    await connection.close();
+    throw error;
   }
   const run = connection.run;
   return {

@@ -2,7 +2,8 @@
  * Versioned changes of the Redis key layout, run on open by the shared runner. The applied version
  * is the string `<prefix>:schema`; the exclusive lock is a lease on `<prefix>:migrate:lock`, kept
  * alive while a migration runs, so instances opening one prefix at once apply each version once.
- * A statement is a Lua script run with `ARGV[1]` = the prefix.
+ * A statement is a Lua script run with `ARGV[1]` = the prefix and no declared key, on one node (in a
+ * cluster, any one): a layout change that touches keys of many slots needs more than statements.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,8 +1,8 @@
 /**
  * The Redis storage URL: `redis[s]://[user:password@]host[:port][/db][?option=value&…]`; with
- * `?cluster=true` the host is one node of a Redis Cluster. Every
- * problem is reported at once, naming the part or option at fault and never quoting the URL (it
- * may hold a password).
+ * `?cluster=true` the host is one node of a Redis Cluster. Options are named like the other
+ * backends' (`connect_timeout` in seconds). Every problem is reported at once, naming the part or
+ * option at fault and never quoting the URL (it may hold a password).
  */
 
 import { ConfigError } from '../../errors.ts';
@@ -14,28 +14,29 @@ export interface RedisLocation {
   username: string | undefined;
   password: string | undefined;
   db: number;
-  /** `rediss://`: TLS, with the server's certificate verified unless `rejectUnauthorized=false`. */
+  /** `rediss://`: TLS, with the server's certificate verified unless `reject_unauthorized=false`. */
   tls: { rejectUnauthorized: boolean } | undefined;
   /** What every key starts with (`?prefix=`, default `shoptoken`). */
   prefix: string;
   /** The connection's `CLIENT SETNAME` (`?name=`, default `shoptoken`). */
   name: string;
-  /** How long connecting may take, ms (`?connectTimeout=`, default 5000). */
+  /** How long connecting (handshake included) may take, ms (`?connect_timeout=` seconds, default 5). */
   connectTimeout: number;
-  /** How long one command may take, ms (`?commandTimeout=`, default 10000). */
-  commandTimeout: number;
+  /** How long one command may take, ms (`?command_timeout=` ms, default 10000), or undefined: no limit. */
+  commandTimeout: number | undefined;
   /** `?cluster=true`: host:port is one node of a Redis Cluster (ioredis `Cluster`); db 0 only. */
   cluster: boolean;
 }
 
 const WHERE = 'SHOPTOKEN_DATABASE_URL (redis)';
-const OPTIONS = ['prefix', 'name', 'connectTimeout', 'commandTimeout', 'rejectUnauthorized', 'cluster'] as const;
+const OPTIONS = ['prefix', 'name', 'connect_timeout', 'command_timeout', 'reject_unauthorized', 'cluster'] as const;
 type Option = (typeof OPTIONS)[number];
 
-function milliseconds(value: string, option: Option, problems: string[]): number | undefined {
-  const ms = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
-  if (ms >= 1 && ms <= 600_000) return ms;
-  problems.push(`${WHERE}: ${option} must be a number of milliseconds from 1 to 600000`);
+/** A whole number from `min` to `max` given for `option`, or undefined (and a problem). */
+function whole(value: string, option: Option, min: number, max: number, unit: string, problems: string[]) {
+  const n = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (n >= min && n <= max) return n;
+  problems.push(`${WHERE}: ${option} must be a number of ${unit} from ${min} to ${max}`);
   return undefined;
 }
 
@@ -90,16 +91,16 @@ export function parseRedisUrl(url: string): RedisLocation {
   }
   const name = given.get('name') ?? 'shoptoken';
   if (!/^[!-~]{1,64}$/.test(name)) problems.push(`${WHERE}: name must be 1 to 64 printable characters without spaces`);
-  const connectTimeout = given.has('connectTimeout')
-    ? milliseconds(given.get('connectTimeout')!, 'connectTimeout', problems)
-    : 5000;
-  const commandTimeout = given.has('commandTimeout')
-    ? milliseconds(given.get('commandTimeout')!, 'commandTimeout', problems)
+  const connectTimeout = given.has('connect_timeout')
+    ? whole(given.get('connect_timeout')!, 'connect_timeout', 1, 600, 'seconds', problems)
+    : 5;
+  const commandTimeout = given.has('command_timeout')
+    ? whole(given.get('command_timeout')!, 'command_timeout', 0, 600_000, 'milliseconds', problems)
     : 10_000;
-  const verify = given.get('rejectUnauthorized');
-  if (verify !== undefined && !secure) problems.push(`${WHERE}: rejectUnauthorized applies to rediss:// URLs only`);
+  const verify = given.get('reject_unauthorized');
+  if (verify !== undefined && !secure) problems.push(`${WHERE}: reject_unauthorized applies to rediss:// URLs only`);
   if (verify !== undefined && verify !== 'true' && verify !== 'false') {
-    problems.push(`${WHERE}: rejectUnauthorized must be true or false`);
+    problems.push(`${WHERE}: reject_unauthorized must be true or false`);
   }
   const cluster = given.get('cluster');
   if (cluster !== undefined && cluster !== 'true' && cluster !== 'false')
@@ -117,8 +118,8 @@ export function parseRedisUrl(url: string): RedisLocation {
     tls: secure ? { rejectUnauthorized: verify !== 'false' } : undefined,
     prefix,
     name,
-    connectTimeout: connectTimeout!,
-    commandTimeout: commandTimeout!,
+    connectTimeout: connectTimeout! * 1000,
+    commandTimeout: commandTimeout === 0 ? undefined : commandTimeout!,
     cluster: cluster === 'true',
   };
 }
