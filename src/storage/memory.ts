@@ -63,6 +63,9 @@ export function createMemoryStorage(options: { now?: () => number } = {}): Token
     },
     async put(row) {
       ensureOpen();
+      if ((row.kind === 'offline') !== (row.userId === '')) {
+        throw new ShoptokenError('ERR_STORAGE', 'memory storage refuses a row whose kind and user disagree');
+      }
       rows.set(rowKey(row), written(rows.get(rowKey(row)), row));
     },
     async swap(key, expected, next) {

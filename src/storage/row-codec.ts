@@ -145,3 +145,13 @@ export function dueTime(row: TokenRow, index: DueIndex): number | null {
   if (row.refreshToken === null) return null;
   return index === 'access' ? row.expiresAt : row.refreshTokenExpiresAt;
 }
+
+/**
+ * Refuses a key whose kind and user disagree — an offline row has the user `''`, an online row a
+ * user — with a TypeError; for backends whose schema cannot say it (MySQL without CHECK, Redis).
+ */
+export function checkKeyShape(key: TokenKey): void {
+  if ((key.kind === 'offline') !== (key.userId === '')) {
+    throw new TypeError("a token row's kind and user disagree: offline rows have the user '', online rows a user");
+  }
+}

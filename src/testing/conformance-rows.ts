@@ -152,6 +152,14 @@ export function rowRules(open: StorageFactory): void {
     });
   });
 
+  it('refuses a row whose kind and user disagree (offline rows have no user; online rows have one)', async () => {
+    await withStorage(open, async (storage, app) => {
+      await assert.rejects(storage.put(offlineRow(app, SHOP, { userId: '42' })));
+      await assert.rejects(storage.put(onlineRow(app, SHOP, { userId: '' })));
+      assert.deepEqual(await storage.list({ app, limit: 10 }), []);
+    });
+  });
+
   it('markInstalled sets installedAt once and touches nothing else', async () => {
     await withStorage(open, async (storage, app) => {
       assert.equal(await storage.markInstalled(app, SHOP, 2000), false, 'no row');

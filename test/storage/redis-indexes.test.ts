@@ -286,7 +286,6 @@ function declareSuites(): void {
         offlineKey('x', ''),
         offlineKey('', 'x'),
         onlineKey('x', 'y:z', '\u0000'),
-        onlineKey('x', 'y:z', ''),
         onlineKey('x', 'y:z', '\u0000\u0001'),
         onlineKey('x', 'y:z', 'é'),
         onlineKey('x', 'y:z', '1:2'),

@@ -13,6 +13,7 @@
  */
 
 import {
+  checkKeyShape,
   checkLimit,
   compareBytes,
   KEY_COLUMNS,
@@ -102,6 +103,7 @@ export function tokenRows(db: Db) {
       return record ? rowFromRecord(record) : null;
     },
     async put(row: TokenRow): Promise<void> {
+      checkKeyShape(row);
       await db.affected('write a token row', PUT, rowValues(row));
     },
     async swap(key: TokenKey, expected: Expected, next: TokenRow): Promise<boolean> {

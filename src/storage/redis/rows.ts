@@ -5,7 +5,7 @@
  * app's index update (see indexes.ts).
  */
 
-import { keyOf, rowFromRecord, rowValues, TOKEN_COLUMNS, UPDATED_COLUMNS } from '../row-codec.ts';
+import { checkKeyShape, keyOf, rowFromRecord, rowValues, TOKEN_COLUMNS, UPDATED_COLUMNS } from '../row-codec.ts';
 import type { Expected, TokenKey, TokenRow } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import { shopState, syncAfterWrite } from './indexes.ts';
@@ -28,6 +28,7 @@ export function checkKey(key: TokenKey): void {
 
 /** Refuses a row whose values could not be read back (a fraction, a missing text). */
 function checkRow(row: TokenRow): void {
+  checkKeyShape(row);
   checkKey(row);
   for (const { field, type } of TOKEN_COLUMNS) {
     const value = row[field];
