@@ -14,6 +14,7 @@ const { shoptokenExpress } = await import('shoptoken/express');
 const { toWebRequest } = await import('shoptoken/node');
 const { createEmulator } = await import('shoptoken/emulator');
 const { runStorageConformance } = await import('shoptoken/testing');
+const { createSessionStorage } = await import('shoptoken/session-storage');
 for (const fn of [
   createShoptoken,
   openDefaultVault,
@@ -22,6 +23,7 @@ for (const fn of [
   shoptokenExpress,
   toWebRequest,
   runStorageConformance,
+  createSessionStorage,
 ]) {
   assert.equal(typeof fn, 'function');
 }
@@ -42,6 +44,9 @@ try {
     refreshTokenExpiresAt: null,
   });
   assert.equal((await vault.offline(shop)).accessToken, secretValue);
+  const loaded = await createSessionStorage(vault).loadSession(`offline_${shop}`);
+  assert.equal(loaded.accessToken, secretValue);
+  assert.equal(typeof loaded.isActive, 'function');
 
   const emulator = createEmulator({
     apps: [{ clientId: 'pkg', clientSecret: 'pkg-secret', redirectUrls: ['https://app.example.com/auth/callback'] }],

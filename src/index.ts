@@ -69,6 +69,16 @@ export {
   TransportError,
   UnexpectedResponseError,
 } from './errors.ts';
+export {
+  type ImportProgress,
+  type ImportReport,
+  type ImportSessionsOptions,
+  type ImportSkip,
+  type ImportVault,
+  importSessions,
+} from './import/import-sessions.ts';
+export type { SkipReason as ImportSkipReason } from './import/records.ts';
+export type { SessionLayout, SourceBackend as ImportSourceBackend } from './import/source.ts';
 export { openVault, Vault, type VaultOptions } from './open-vault.ts';
 export type { AssociatedUser } from './protocol/tokens.ts';
 export { createMemoryStorage } from './storage/memory.ts';

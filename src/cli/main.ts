@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the local Shopify emulator for your app [--port N] [--config NAME|FILE.json] [--shop SHOP]',
     load: async () => (await import('./emulator.ts')).run,
   },
+  import: {
+    summary: "import tokens from Shopify's session storage (--from URL) [--table NAME] [--dry-run] [--json]",
+    load: async () => (await import('./import.ts')).run,
+  },
   'migrate-expiring': {
     summary: 'migrate non-expiring offline tokens to expiring ones [--dry-run] [--concurrency N] [--json]',
     load: async () => (await import('./migrate-expiring.ts')).run,

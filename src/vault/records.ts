@@ -112,10 +112,25 @@ export class Records {
 
   /** Every row of the app, in order, read page by page. */
   async *all(): AsyncGenerator<TokenRow> {
-    let after: TokenKey | undefined;
+    yield* this.#from(undefined, () => true);
+  }
+
+  /** Every row of one shop, in order: its offline row, then its users' online rows. */
+  async *ofShop(shop: string): AsyncGenerator<TokenRow> {
+    const offline = await this.storage.get({ app: this.app, shop, kind: 'offline', userId: '' });
+    if (offline) yield offline;
+    // Online rows sort right after the shop's offline key, whether or not that row exists.
+    yield* this.#from({ app: this.app, shop, kind: 'offline', userId: '' }, (row) => row.shop === shop);
+  }
+
+  async *#from(start: TokenKey | undefined, within: (row: TokenRow) => boolean): AsyncGenerator<TokenRow> {
+    let after = start;
     for (;;) {
       const page = await this.storage.list({ app: this.app, limit: PAGE, ...(after ? { after } : {}) });
-      yield* page;
+      for (const row of page) {
+        if (!within(row)) return;
+        yield row;
+      }
       if (page.length < PAGE) return;
       after = page.at(-1);
     }

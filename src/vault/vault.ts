@@ -605,10 +605,18 @@ export class VaultCore implements TokenVault {
     return this.#records.deleteShop(shop);
   }
 
-  /** Metadata of every stored token of the vault's app (no values), ordered by shop, kind, user. */
-  async list(): Promise<TokenMetadata[]> {
+  /**
+   * Metadata (no values) of every stored token of the vault's app, or of one shop's tokens when
+   * `shop` is given, ordered by shop, kind, user.
+   *
+   * @example
+   * const tokens = await vault.list({ shop: 'cool-shop.myshopify.com' });
+   */
+  async list(options: { shop?: string } = {}): Promise<TokenMetadata[]> {
+    if (options.shop !== undefined) checkShop(options.shop);
+    const rows = options.shop === undefined ? this.#records.all() : this.#records.ofShop(options.shop);
     const listed: TokenMetadata[] = [];
-    for await (const row of this.#records.all()) listed.push(rowMetadata(row));
+    for await (const row of rows) listed.push(rowMetadata(row));
     return listed;
   }
 

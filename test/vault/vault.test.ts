@@ -141,6 +141,35 @@ describe('Vault', () => {
     assert.ok(list.every((t) => !('accessToken' in t)));
   });
 
+  it("lists one shop's tokens, and not its neighbours' in key order", async () => {
+    const { vault } = setup();
+    const before = 'cool-shop-2.myshopify.com'; // '-' sorts before '.'
+    const after = 'cool-shopa.myshopify.com';
+    await vault.saveOffline(offlineInput(before));
+    await vault.saveOffline(offlineInput(after));
+    await vault.saveOnline({ ...onlineInput(), shop: after });
+    assert.deepEqual(await vault.list({ shop: SHOP }), []);
+    await vault.saveOnline(onlineInput());
+    await vault.saveOnline({ ...onlineInput(), user: { ...user, id: '7' } });
+    assert.deepEqual(
+      (await vault.list({ shop: SHOP })).map((t) => [t.shop, t.kind, t.userId]),
+      [
+        [SHOP, 'online', '7'],
+        [SHOP, 'online', user.id],
+      ],
+    );
+    await vault.saveOffline(offlineInput());
+    assert.deepEqual(
+      (await vault.list({ shop: SHOP })).map((t) => [t.kind, t.userId]),
+      [
+        ['offline', null],
+        ['online', '7'],
+        ['online', user.id],
+      ],
+    );
+    await assert.rejects(vault.list({ shop: 'evil.com' }), TypeError);
+  });
+
   it('stores only sealed values', async () => {
     const { vault, storage } = setup();
     await vault.saveOffline(offlineInput());
