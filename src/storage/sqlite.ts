@@ -16,7 +16,7 @@ import { checkLimit, rowFromRecord, rowValues, UPDATED_COLUMNS } from './row-cod
 import { type Guard, sqliteLeases, sqliteStates } from './sqlite/coordination.ts';
 import { SQLITE_MIGRATIONS } from './sqlite/migrations.ts';
 import { prepareTokenStatements } from './sqlite/statements.ts';
-import type { TokenKey, TokenStorage } from './types.ts';
+import type { TokenKey, TokenKind, TokenStorage } from './types.ts';
 
 /** The schema version this code expects. */
 export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS.length;
@@ -69,6 +69,9 @@ function migrationTarget(db: DatabaseSync): MigrationTarget {
 }
 
 const keyValues = (key: TokenKey): SQLInputValue[] => [key.app, key.shop, key.kind, key.userId];
+/** The key's values but its kind, which picks the statement (sqlite/statements.ts). */
+const keyValuesOfKind = (key: TokenKey): SQLInputValue[] => [key.app, key.shop, key.userId];
+const isKind = (kind: unknown): kind is TokenKind => kind === 'offline' || kind === 'online';
 
 /** Options of {@link openSqliteStorage}. */
 export interface SqliteStorageOptions {
@@ -118,7 +121,9 @@ export async function openSqliteStorage(path: string, options: SqliteStorageOpti
   return {
     name: 'sqlite',
     async get(key) {
-      const record = guard('read a token', () => statements.get.get(...keyValues(key)));
+      if (!isKind(key.kind)) return null;
+      const statement = statements.get[key.kind];
+      const record = guard('read a token', () => statement.get(...keyValuesOfKind(key)));
       return record ? rowFromRecord(record as Record<string, unknown>) : null;
     },
     async put(row) {
@@ -126,9 +131,10 @@ export async function openSqliteStorage(path: string, options: SqliteStorageOpti
     },
     async swap(key, expected, next) {
       const byRefresh = 'refreshToken' in expected;
-      const statement = byRefresh ? statements.swapRefresh : statements.swapAccess;
+      if (!isKind(key.kind)) return false;
+      const statement = (byRefresh ? statements.swapRefresh : statements.swapAccess)[key.kind];
       const value = byRefresh ? expected.refreshToken : expected.accessToken;
-      const values = [...rowValues(next, UPDATED_COLUMNS), ...keyValues(key), value];
+      const values = [...rowValues(next, UPDATED_COLUMNS), ...keyValuesOfKind(key), value];
       return guard('swap a token', () => statement.run(...values)).changes === 1;
     },
     async markInstalled(app, shop, at) {

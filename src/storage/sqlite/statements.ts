@@ -5,10 +5,20 @@
 
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { KEY_COLUMNS, TOKEN_COLUMNS, UPDATED_COLUMNS } from '../row-codec.ts';
-import type { DueIndex } from '../types.ts';
+import type { DueIndex, TokenKind } from '../types.ts';
 
 const ALL = TOKEN_COLUMNS.map(({ column }) => column).join(', ');
-const KEY = KEY_COLUMNS.map(({ column }) => `${column} = ?`).join(' AND ');
+/**
+ * A row's key with its kind written into the SQL (one statement per kind): a kind bound as a
+ * parameter makes SQLite prepare the statement again at every run, because the due indexes are
+ * partial on `kind = 'offline'` — three times slower for a point read.
+ */
+const keyOfKind = (kind: TokenKind): string =>
+  KEY_COLUMNS.map(({ column }) => (column === 'kind' ? `kind = '${kind}'` : `${column} = ?`)).join(' AND ');
+const perKind = (sql: (key: string) => string): Record<TokenKind, string> => ({
+  offline: sql(keyOfKind('offline')),
+  online: sql(keyOfKind('online')),
+});
 const SET = UPDATED_COLUMNS.map(({ column }) => `${column} = ?`).join(', ');
 const UPSERT_SET = UPDATED_COLUMNS.map(({ column }) => `${column} = excluded.${column}`).join(', ');
 
@@ -41,14 +51,18 @@ export type TokenStatements = ReturnType<typeof prepareTokenStatements>;
 
 export function prepareTokenStatements(db: DatabaseSync) {
   const prepare = (sql: string): StatementSync => db.prepare(sql);
+  const prepareEach = (sql: Record<TokenKind, string>): Record<TokenKind, StatementSync> => ({
+    offline: prepare(sql.offline),
+    online: prepare(sql.online),
+  });
   return {
-    get: prepare(`SELECT ${ALL} FROM shoptoken_tokens WHERE ${KEY}`),
+    get: prepareEach(perKind((key) => `SELECT ${ALL} FROM shoptoken_tokens WHERE ${key}`)),
     put: prepare(
       `INSERT INTO shoptoken_tokens (${ALL}) VALUES (${TOKEN_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (app, shop, kind, user_id) DO UPDATE SET ${UPSERT_SET}`,
     ),
-    swapRefresh: prepare(`UPDATE shoptoken_tokens SET ${SET} WHERE ${KEY} AND refresh_token = ?`),
-    swapAccess: prepare(`UPDATE shoptoken_tokens SET ${SET} WHERE ${KEY} AND access_token = ?`),
+    swapRefresh: prepareEach(perKind((key) => `UPDATE shoptoken_tokens SET ${SET} WHERE ${key} AND refresh_token = ?`)),
+    swapAccess: prepareEach(perKind((key) => `UPDATE shoptoken_tokens SET ${SET} WHERE ${key} AND access_token = ?`)),
     markInstalled: prepare(
       `UPDATE shoptoken_tokens SET installed_at = COALESCE(installed_at, ?)
        WHERE app = ? AND shop = ? AND kind = 'offline' AND user_id = ''`,
