@@ -49,7 +49,10 @@ export interface KeeperOptions {
 export interface KeeperReport {
   /** Due rows read. */
   scanned: number;
+  /** Due rows this keeper renewed. */
   refreshed: number;
+  /** Due rows left to another instance: its keeper was renewing them, or had just renewed them. */
+  skipped: number;
   /** Refreshes that failed for now (retried on a later tick). */
   failed: number;
   /** Shops found to need re-authorization (the vault emits `needs_reauth`). */

@@ -21,10 +21,12 @@ export interface KeeperTarget {
   /** A page of the app's due rows on `index` (`TokenStorage.due` for the vault's app). */
   due(index: DueIndex, query: Omit<DueQuery, 'app'>): Promise<TokenRow[]>;
   /**
-   * The store's leases and the app: with them, a keeper renews a shop only when no other instance's
-   * keeper is renewing it (`keeper:{app}:{shop}`), so instances share the due rows instead of queueing.
+   * The store's leases, the app, and a read of a shop's offline row: with them, a keeper renews a
+   * shop only when no other instance's keeper is renewing it (`keeper:{app}:{shop}`), and only when
+   * the row is still the one it read as due (another instance may have renewed it meanwhile), so
+   * instances share the due rows instead of queueing.
    */
-  claims?: { leases: LeaseStore; app: string };
+  claims?: { leases: LeaseStore; app: string; current(shop: string): Promise<TokenRow | null> };
   now: () => number;
   /** The vault's `token()`: refreshes (single-flight) unless the token stays valid for `marginMs`. */
   token(shop: string, options: { marginMs: number }): Promise<OfflineToken>;
@@ -129,15 +131,26 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
     // Just past the expiry that was read: a refresh happens unless another caller already stored a newer pair.
     const marginMs = Math.max(0, (row.expiresAt ?? at) - at + 1);
     try {
-      const renewNow = () => target.token(row.shop, { marginMs });
       const { claims } = target;
-      if (!claims) await renewNow();
+      if (!claims) await target.token(row.shop, { marginMs });
       else {
-        // Another instance's keeper is on it: leave it to that one rather than wait for its result.
-        const claim = await withLeaseIfFree(claims.leases, `keeper:${claims.app}:${row.shop}`, renewNow, {
-          ttlMs: CLAIM_TTL_MS,
-        });
-        if (!claim.ran) return;
+        // Another instance's keeper is on it, or was and stored a newer row: leave the shop to it.
+        const claim = await withLeaseIfFree(
+          claims.leases,
+          `keeper:${claims.app}:${row.shop}`,
+          async () => {
+            const latest = await claims.current(row.shop);
+            // Any write since the page was read (a renewal seals a new access token) leaves it to the next tick.
+            if (latest?.accessToken !== row.accessToken || latest.updatedAt !== row.updatedAt) return false;
+            await target.token(row.shop, { marginMs });
+            return true;
+          },
+          { ttlMs: CLAIM_TTL_MS },
+        );
+        if (!claim.ran || !claim.value) {
+          report.skipped++;
+          return;
+        }
       }
       report.refreshed++;
     } catch (error) {
@@ -162,6 +175,7 @@ export function createKeeper(target: KeeperTarget, options: KeeperOptions = {}):
     const report: KeeperReport = {
       scanned: 0,
       refreshed: 0,
+      skipped: 0,
       failed: 0,
       needsReauth: 0,
       deferred: 0,

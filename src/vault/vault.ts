@@ -401,7 +401,11 @@ export class VaultCore implements TokenVault {
     return createKeeper(
       {
         due: (index, query) => this.#records.due(index, query),
-        claims: { leases: this.#records.storage.leases, app: this.#records.app },
+        claims: {
+          leases: this.#records.storage.leases,
+          app: this.#records.app,
+          current: (shop) => this.#records.offline(shop),
+        },
         now: this.#now,
         token: (shop, o) => this.token(shop, o),
         appCredentials: () => this.#gate.status(),

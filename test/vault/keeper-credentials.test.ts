@@ -59,6 +59,7 @@ describe('keeper: client-credentials tokens', () => {
           refreshed: 1,
           failed: 0,
           needsReauth: 0,
+          skipped: 0,
           deferred: 0,
           paused: null,
           durationMs: 0,

@@ -148,6 +148,7 @@ describe('keeper.runOnce', () => {
         refreshed: 1,
         failed: 0,
         needsReauth: 0,
+        skipped: 0,
         deferred: 0,
         paused: null,
         durationMs: 0,
@@ -173,8 +174,9 @@ describe('keeper.runOnce', () => {
     assert.equal(report.refreshed, 10);
     assert.equal(t.counts.dueRows, 10);
     assert.equal(t.counts.lists, 0);
-    // token() reads the row, the refresher reads it again before refreshing: two per due shop.
-    assert.ok(t.counts.gets <= 2 * 10, `gets: ${t.counts.gets}`);
+    // The keeper re-reads the row once it holds the shop's claim (another instance may have renewed
+    // it), token() reads it, the refresher reads it again before refreshing: three per due shop.
+    assert.ok(t.counts.gets <= 3 * 10, `gets: ${t.counts.gets}`);
     assert.deepEqual(
       t.refreshedShops().toSorted(),
       Array.from({ length: 10 }, (_, i) => shopName(i * 100 + 7)),
@@ -335,6 +337,37 @@ describe('keeper.start / stop', () => {
     assert.equal(reports[0]?.refreshed, 1);
     await keeper.stop();
     assert.equal(timers.pending.size, 0);
+  });
+
+  it('a row another instance renewed after this keeper read its page is skipped, not renewed or counted again', async () => {
+    const t = setup();
+    for (let n = 0; n < 4; n++) await t.seed(shopName(n), 2 * MINUTE);
+    const other = t.keeper();
+    // A second instance on the same store: its page is read, then the first instance renews it all.
+    let first: KeeperReport | undefined;
+    const late: KeeperTarget['due'] = async (index, query) => {
+      const rows = await t.storage.due(index, { ...query, app: '' });
+      if (index === 'access') first ??= await other.runOnce();
+      return rows;
+    };
+    const timers = fakeTimers(true);
+    const keeper = createKeeper(
+      {
+        due: late,
+        claims: {
+          leases: t.storage.leases,
+          app: '',
+          current: (shop) => t.storage.get({ app: '', shop, kind: 'offline', userId: '' }),
+        },
+        now: () => t.clock.now,
+        token: (shop, options) => t.vault.token(shop, options),
+      },
+      { jitter: false, setTimer: timers.setTimer, clearTimer: timers.clearTimer },
+    );
+    const report = await keeper.runOnce();
+    assert.deepEqual([first?.refreshed, first?.skipped], [4, 0]);
+    assert.deepEqual([report.scanned, report.refreshed, report.skipped, report.failed], [4, 0, 4, 0]);
+    assert.equal(t.shopify.refreshRequests().length, 4);
   });
 
   it('stop() during a tick lets in-flight refreshes settle and starts no more', async () => {
