@@ -25,7 +25,7 @@
 
 import { coversScopes, missingScopes } from '../protocol/scopes.ts';
 import { verifySignedQuery } from '../protocol/signed-query.ts';
-import { exchangeAuthorizationCode, type TokenResponse } from '../protocol/tokens.ts';
+import { exchangeAuthorizationCode, type OnlineTokenResponse, type TokenResponse } from '../protocol/tokens.ts';
 import { authUrl, startLeg } from './begin.ts';
 import { clearCookie, readCookie } from './cookies.ts';
 import { exchangeFailureResponse } from './exchange-failure.ts';
@@ -79,6 +79,65 @@ async function takeState(
 const at = (now: number, seconds: number | null): Date | null =>
   seconds === null ? null : new Date(now + seconds * 1000);
 
+/**
+ * Exchanges `code` and checks the answer against the leg; an offline token is saved here (the
+ * caller serializes this with the shop's other offline grants). Returns the response to send when
+ * the code cannot serve the leg, `offline_saved`, or the online token to save.
+ */
+async function exchangeCode(
+  rt: AuthRuntime,
+  shop: string,
+  code: string,
+  offlineLeg: boolean,
+  clearState: string,
+): Promise<Response | 'offline_saved' | OnlineTokenResponse> {
+  let token: TokenResponse;
+  const deadline = AbortSignal.timeout(rt.options.exchangeTimeoutMs);
+  try {
+    const endpoint = {
+      baseUrl: rt.options.shopifyBaseUrl,
+      shop,
+      clientId: rt.options.apiKey,
+      clientSecret: rt.secrets[0]!,
+      fetch: rt.fetch,
+      signal: deadline,
+    };
+    // `expiring` applies to offline codes only, so the per-user leg does not send it.
+    token = await exchangeAuthorizationCode(
+      endpoint,
+      offlineLeg ? { code, expiring: rt.options.expiringOfflineTokens } : { code },
+    );
+  } catch (error) {
+    const failed = exchangeFailureResponse(rt, shop, error, deadline.aborted, [clearState]);
+    if (failed) return failed;
+    throw error;
+  }
+
+  const expected = offlineLeg ? 'offline' : 'online';
+  if (token.kind !== expected) {
+    // The user edited `grant_options[]` in the authorize URL: this code cannot serve this leg.
+    const message = `Shopify returned an ${token.kind} access token where this step asked for an ${expected} one (the sign-in link was changed). Nothing was saved.`;
+    return restartResponse(400, message, authUrl(rt, shop), [clearState]);
+  }
+  if (!coversScopes(token.scopes, rt.options.scopes)) {
+    const missing = missingScopes(rt.options.scopes, token.scopes);
+    return textResponse(403, `Shopify granted fewer scopes than the app needs (missing: ${missing.join(', ')})`, [
+      clearState,
+    ]);
+  }
+  if (token.kind === 'online') return token;
+  const now = rt.now();
+  await rt.vault.saveOffline({
+    shop,
+    accessToken: token.accessToken,
+    scopes: token.scopes,
+    expiresAt: at(now, token.expiresIn),
+    refreshToken: token.refreshToken,
+    refreshTokenExpiresAt: at(now, token.refreshTokenExpiresIn),
+  });
+  return 'offline_saved';
+}
+
 /** Handles `GET {callbackPath}` (and HEAD: see above). */
 export async function handleCallback(rt: AuthRuntime, request: Request, url: URL, head = false): Promise<Response> {
   const params = url.searchParams;
@@ -96,55 +155,23 @@ export async function handleCallback(rt: AuthRuntime, request: Request, url: URL
   if (head) return textResponse(200, '');
 
   const clearState = clearCookie(rt.cookies.state, rt.options.cookieSecure);
-  const fail = (status: number, message: string) => textResponse(status, message, [clearState]);
   const record = await takeState(rt, request, params, shop, clearState);
   if (record instanceof Response) return record;
 
-  let token: TokenResponse;
-  const deadline = AbortSignal.timeout(rt.options.exchangeTimeoutMs);
-  try {
-    const endpoint = {
-      baseUrl: rt.options.shopifyBaseUrl,
-      shop,
-      clientId: rt.options.apiKey,
-      clientSecret: rt.secrets[0]!,
-      fetch: rt.fetch,
-      signal: deadline,
-    };
-    // `expiring` applies to offline codes only, so the per-user leg does not send it.
-    const grant = record.leg === 'install' ? { code, expiring: rt.options.expiringOfflineTokens } : { code };
-    token = await exchangeAuthorizationCode(endpoint, grant);
-  } catch (error) {
-    const failed = exchangeFailureResponse(rt, shop, error, deadline.aborted, [clearState]);
-    if (failed) return failed;
-    throw error;
-  }
-
-  const expected = record.leg === 'install' ? 'offline' : 'online';
-  if (token.kind !== expected) {
-    // The user edited `grant_options[]` in the authorize URL: this code cannot serve this leg.
-    const message = `Shopify returned an ${token.kind} access token where this step asked for an ${expected} one (the sign-in link was changed). Nothing was saved.`;
-    return restartResponse(400, message, authUrl(rt, shop), [clearState]);
-  }
-  if (!coversScopes(token.scopes, rt.options.scopes)) {
-    const missing = missingScopes(rt.options.scopes, token.scopes);
-    return fail(403, `Shopify granted fewer scopes than the app needs (missing: ${missing.join(', ')})`);
-  }
-
+  // An offline code's exchange and the save of its pair run as the shop's only offline grant across
+  // every instance: Shopify's newest pair retires the one before, so they are stored in the order
+  // Shopify issued them (two installs of one shop finishing at once must not keep the retired pair).
+  const offlineLeg = record.leg === 'install';
+  const exchangeAndSave = () => exchangeCode(rt, shop, code, offlineLeg, clearState);
+  const exchanged =
+    offlineLeg && rt.vault.withOfflineGrant
+      ? await rt.vault.withOfflineGrant(shop, exchangeAndSave)
+      : await exchangeAndSave();
+  if (exchanged instanceof Response) return exchanged;
+  // The offline leg is done: the new leg's state cookie replaces the consumed one.
+  if (exchanged === 'offline_saved') return startLeg(rt, shop, 'login');
+  const token = exchanged;
   const now = rt.now();
-  if (token.kind === 'offline') {
-    await rt.vault.saveOffline({
-      shop,
-      accessToken: token.accessToken,
-      scopes: token.scopes,
-      expiresAt: at(now, token.expiresIn),
-      refreshToken: token.refreshToken,
-      refreshTokenExpiresAt: at(now, token.refreshTokenExpiresIn),
-    });
-    // The new leg's state cookie replaces the consumed one.
-    return startLeg(rt, shop, 'login');
-  }
-
   const online = await rt.vault.saveOnline({
     shop,
     accessToken: token.accessToken,

@@ -102,6 +102,16 @@ export function escapeIframeResponse(target: string): Response {
 }
 
 /** 405 with the `Allow` header `allow` (e.g. `GET, HEAD`). */
+/**
+ * 503 with `Retry-After` for a flow step the token store could not serve (down, or another
+ * instance's grant held too long): nothing the browser did was wrong, and trying again works.
+ */
+export function storeUnavailable(): Response {
+  const response = textResponse(503, 'The token store is unavailable right now; try again in a moment.');
+  response.headers.set('retry-after', '5');
+  return response;
+}
+
 export function methodNotAllowed(allow: string): Response {
   const response = textResponse(405, `Method not allowed: use ${allow}`);
   response.headers.set('allow', allow);

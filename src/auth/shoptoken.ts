@@ -4,11 +4,12 @@
  * user's online token together; later visits run the per-user leg only.
  */
 
+import { ShoptokenError } from '../errors.ts';
 import { handleBegin } from './begin.ts';
 import { handleCallback } from './callback.ts';
 import { handleLogout } from './logout.ts';
 import { resolveOptions } from './options.ts';
-import { methodNotAllowed, withoutBody } from './responses.ts';
+import { methodNotAllowed, storeUnavailable, withoutBody } from './responses.ts';
 import { ALLOWED_METHODS, flowRoute, methodAllowed } from './routes.ts';
 import { loadSession, requireSession } from './session.ts';
 import type { Shoptoken, ShoptokenOptions } from './types.ts';
@@ -33,12 +34,17 @@ export function createShoptoken(options: ShoptokenOptions): Shoptoken {
       const route = flowRoute(rt.options, url.pathname);
       if (route === null) return null;
       if (!methodAllowed(route, request.method)) return methodNotAllowed(ALLOWED_METHODS[route]);
-      if (route === 'logout') return handleLogout(rt, request);
-      // HEAD runs only the checks that change nothing: it never issues a state or exchanges a code.
-      const head = request.method === 'HEAD';
-      const response =
-        route === 'begin' ? await handleBegin(rt, url, head) : await handleCallback(rt, request, url, head);
-      return head ? withoutBody(response) : response;
+      try {
+        if (route === 'logout') return await handleLogout(rt, request);
+        // HEAD runs only the checks that change nothing: it never issues a state or exchanges a code.
+        const head = request.method === 'HEAD';
+        const response =
+          route === 'begin' ? await handleBegin(rt, url, head) : await handleCallback(rt, request, url, head);
+        return head ? withoutBody(response) : response;
+      } catch (error) {
+        if (error instanceof ShoptokenError && error.code === 'ERR_STORAGE') return storeUnavailable();
+        throw error;
+      }
     },
     session: (request) => loadSession(rt, request),
     requireSession: (request) => requireSession(rt, request),

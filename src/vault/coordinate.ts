@@ -1,7 +1,7 @@
 /**
  * One token job per shop at a time across every process sharing the store. In this process a
  * single flight shares one run among callers; across processes the store's lease
- * (`refresh:{app}:{shop}`, `credentials:…`, `migration:…`, `install:…`) lets one holder call
+ * (`refresh:{app}:{shop}`, `credentials:…`, `migration:…`, `install:…`, `grant:…`) lets one holder call
  * Shopify while the others wait — never calling Shopify themselves — and re-check the stored row
  * until the holder's write lands (they then return it) or the lease is free again (they take it).
  * A holder that dies stops its heartbeat; its lease expires and the next one takes over, recovering
@@ -16,7 +16,7 @@ import { ShoptokenError } from '../errors.ts';
 import type { LeaseStore } from '../storage/types.ts';
 
 /** The jobs that take a lease per shop. */
-export type ShopJob = 'refresh' | 'credentials' | 'migration' | 'install';
+export type ShopJob = 'refresh' | 'credentials' | 'migration' | 'install' | 'grant';
 
 /** How the coordination is timed. */
 export interface CoordinationOptions {
@@ -60,6 +60,18 @@ export class ShopCoordinator {
       this.#flights.set(job, flights);
     }
     return flights.run(shop, () => this.#exclusive(job, shop, work, settled)) as Promise<T>;
+  }
+
+  /**
+   * Runs `work` for `shop` as the only holder of `job` in every process, this one included, once
+   * every earlier holder is done; never shares a run (each caller's work is its own, e.g. the
+   * exchange of its own authorization code).
+   *
+   * @example
+   * const saved = await coordinator.serialize('grant', shop, () => exchangeAndSave(code));
+   */
+  serialize<T>(job: ShopJob, shop: string, work: () => Promise<T>): Promise<T> {
+    return this.#exclusive(job, shop, work, async () => null);
   }
 
   async #exclusive<T>(

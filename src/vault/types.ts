@@ -106,6 +106,12 @@ export interface TokenVault {
     shop: string,
     afterAuth: (offline: OfflineToken) => void | Promise<void>,
   ): Promise<'completed' | 'already_installed'>;
+  /**
+   * Optional. Runs `grant` — the request that makes Shopify issue the shop a new offline token, and
+   * the save of its answer — as the shop's only offline grant across every instance. Without it two
+   * installs of one shop finishing at once may store their pairs out of the order Shopify issued them.
+   */
+  withOfflineGrant?<T>(shop: string, grant: () => Promise<T>): Promise<T>;
   /** Optional. Where the install flow keeps pending OAuth states by default (shared by every instance). */
   readonly states?: StateStorage;
   saveOffline(input: OfflineTokenInput): Promise<OfflineToken>;

@@ -388,6 +388,22 @@ export class VaultCore implements TokenVault {
   }
 
   /**
+   * Runs `grant` — a request that makes Shopify issue the shop a new offline token (an install's
+   * code exchange), and the save of its answer — as the shop's only such grant in every process
+   * sharing the store, once any other has finished. Shopify keeps one expiring offline pair per
+   * shop and app, each new one retiring the last: two installs finishing at once must store their
+   * pairs in the order Shopify issued them, or the retired pair would be the one kept. Never shares
+   * a run between callers (each exchanges its own code).
+   *
+   * @example
+   * await vault.withOfflineGrant(shop, async () => vault.saveOffline(await exchange(code)));
+   */
+  withOfflineGrant<T>(shop: string, grant: () => Promise<T>): Promise<T> {
+    checkShop(shop);
+    return this.#context.coordinator.serialize('grant', shop, grant);
+  }
+
+  /**
    * A background keeper over this vault: refreshes access tokens shortly before they expire and idle
    * shops before their refresh token lapses, reading only due rows; with several instances, each due
    * shop is renewed by one of them (see {@link createKeeper}). Throws ConfigError on bad options.

@@ -70,6 +70,9 @@ export function createClient(driver: Driver, location: RedisLocation, reconnects
     connectTimeout: location.connectTimeout,
     commandTimeout: location.commandTimeout,
     lazyConnect: true,
+    // Commands issued in one event-loop turn go out in one write (measured: +20–40 % reads/s with
+    // 16 callers; a lone caller is unaffected).
+    enableAutoPipelining: true,
     // A command whose connection is lost fails: it is never sent twice.
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
@@ -88,6 +91,7 @@ export function createClient(driver: Driver, location: RedisLocation, reconnects
   }
   return new driver.Cluster([{ host: location.host, port: location.port }], {
     lazyConnect: true,
+    enableAutoPipelining: true,
     redisOptions: options,
     clusterRetryStrategy: retry,
     // A command on a connection that closed is failed, not re-sent (it may have run); MOVED, ASK,
