@@ -10,7 +10,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,9 +22,10 @@ import { MYSQL_MIGRATIONS, openMysqlStorage } from '../../src/storage/mysql/inde
 import { listStatement } from '../../src/storage/mysql/rows.ts';
 import { parseMysqlUrl } from '../../src/storage/mysql/url.ts';
 import { TOKEN_COLUMNS } from '../../src/storage/row-codec.ts';
-import type { DueIndex, TokenRow } from '../../src/storage/types.ts';
-import { offlineKey, offlineRow, onlineKey, onlineRow, refreshedRow, sealed } from '../../src/testing/fixtures.ts';
+import type { DueIndex } from '../../src/storage/types.ts';
+import { offlineKey, offlineRow, onlineKey, onlineRow, sealed } from '../../src/testing/fixtures.ts';
 import { runStorageConformance } from '../../src/testing/index.ts';
+import { assertRotatedOnceAcrossProcesses } from '../helpers/rotation-processes.ts';
 
 const BASE = process.env.SHOPTOKEN_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const RUN = randomBytes(4).toString('hex');
@@ -62,77 +62,8 @@ async function unreachable(): Promise<string | null> {
   }
 }
 
-/** What a worker process (this file, run with SHOPTOKEN_MYSQL_WORKER) is asked to do. */
-interface WorkerTask {
-  url: string;
-  app: string;
-  shops: string[];
-  callers: number;
-}
-
-/**
- * One instance of an app: `callers` concurrent callers, each making sure every shop's refresh token
- * has been rotated once, the way the vault does across processes — take the shop's lease, re-read,
- * rotate (a "grant") only if nobody has, compare-and-set; losers wait for the winner's write.
- * Prints how many grants it made and how many compare-and-sets failed.
- */
-async function worker(task: WorkerTask): Promise<void> {
-  const storage = await openMysqlStorage(task.url);
-  const used = sealed('refresh-1');
-  let grants = 0;
-  let conflicts = 0;
-  const rotate = async (shop: string): Promise<void> => {
-    const key = offlineKey(task.app, shop);
-    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
-      if ((await storage.get(key))?.refreshToken !== used) return;
-      const owner = randomUUID();
-      if (await storage.leases.acquire(`refresh:${task.app}:${shop}`, owner, 10_000)) {
-        try {
-          const row = await storage.get(key);
-          if (row?.refreshToken !== used) return;
-          grants++;
-          if (!(await storage.swap(key, { refreshToken: used }, refreshedRow(row, 2)))) conflicts++;
-        } finally {
-          await storage.leases.release(`refresh:${task.app}:${shop}`, owner);
-        }
-        return;
-      }
-      await sleep(wait * Math.random());
-    }
-  };
-  await Promise.all(
-    Array.from({ length: task.callers }, async () => {
-      const shops = [...task.shops].sort(() => Math.random() - 0.5);
-      for (const shop of shops) await rotate(shop);
-    }),
-  );
-  await storage.close();
-  process.stdout.write(JSON.stringify({ grants, conflicts }));
-}
-
-function runWorker(env: NodeJS.ProcessEnv): Promise<{ grants: number; conflicts: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [new URL(import.meta.url).pathname], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0) resolve(JSON.parse(out));
-      else reject(new Error(`worker exited with ${code}: ${err}`));
-    });
-  });
-}
-
-const task = process.env.SHOPTOKEN_MYSQL_WORKER;
-const reason = task === undefined ? await unreachable() : 'a worker process';
-if (task !== undefined) {
-  await worker(JSON.parse(task) as WorkerTask);
-} else if (reason === null) {
+const reason = await unreachable();
+if (reason === null) {
   declareSuites();
 } else if (process.env.SHOPTOKEN_REQUIRE_SERVICES === '1') {
   it('MySQL/MariaDB is reachable (SHOPTOKEN_REQUIRE_SERVICES=1)', () => assert.fail(reason));
@@ -653,35 +584,10 @@ function declareSuites(): void {
   describe('mysql storage: several processes', () => {
     it('4 processes × 25 callers over 100 shops: each shop’s token is rotated exactly once', async () => {
       const storage = await open();
-      const app = `processes-${randomUUID()}`;
-      const shops = Array.from({ length: 100 }, (_, i) => `shop-${i}.myshopify.com`);
       try {
-        for (const shop of shops) await storage.put(offlineRow(app, shop));
         const url = (await mainDatabase()).url;
-        const env: NodeJS.ProcessEnv = {
-          ...process.env,
-          SHOPTOKEN_MYSQL_WORKER: JSON.stringify({ url, app, shops, callers: 25 }),
-        };
-        delete env.NODE_TEST_CONTEXT;
-        const results = await Promise.all(Array.from({ length: 4 }, () => runWorker(env)));
-        assert.equal(
-          results.reduce((sum, result) => sum + result.grants, 0),
-          shops.length,
-          'one grant per shop',
-        );
-        assert.equal(
-          results.reduce((sum, result) => sum + result.conflicts, 0),
-          0,
-          'no compare-and-set lost',
-        );
-        const rows: TokenRow[] = await storage.list({ app, limit: 1000 });
-        assert.equal(rows.length, shops.length);
-        for (const row of rows) {
-          assert.equal(row.refreshToken, sealed('refresh-2'));
-          assert.equal(row.previousRefreshToken, sealed('refresh-1'));
-        }
+        await assertRotatedOnceAcrossProcesses(storage, url, { shops: 100, processes: 4, callers: 25 });
       } finally {
-        for (const shop of shops) await storage.deleteShop(app, shop);
         await storage.close();
       }
     });

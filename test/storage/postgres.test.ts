@@ -8,7 +8,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
@@ -25,8 +24,9 @@ import { postgresMigrations } from '../../src/storage/postgres/migrations.ts';
 import { parsePostgresUrl } from '../../src/storage/postgres/url.ts';
 import { TOKEN_COLUMNS } from '../../src/storage/row-codec.ts';
 import type { DueIndex, TokenStorage } from '../../src/storage/types.ts';
-import { offlineKey, offlineRow, refreshedRow, sealed } from '../../src/testing/fixtures.ts';
+import { offlineKey, offlineRow, sealed } from '../../src/testing/fixtures.ts';
 import { runStorageConformance } from '../../src/testing/index.ts';
+import { assertRotatedOnceAcrossProcesses } from '../helpers/rotation-processes.ts';
 
 const BASE = process.env.SHOPTOKEN_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const RUN = randomBytes(4).toString('hex');
@@ -48,67 +48,14 @@ async function unreachable(): Promise<string | null> {
   }
 }
 
-/** What a worker process (this file, run with SHOPTOKEN_PG_WORKER) is asked to do. */
-interface WorkerTask {
-  url: string;
-  app: string;
-  shops: string[];
-  callers: number;
-}
-
-/**
- * One instance of an app: `callers` concurrent callers, each making sure every shop's refresh token
- * has been rotated once, the way the vault does across processes — take the shop's lease, re-read,
- * rotate (a "grant") only if nobody has, compare-and-set; losers wait for the winner's write.
- * Prints how many grants it made and how many compare-and-sets failed.
- */
-async function worker(task: WorkerTask): Promise<void> {
-  const storage = await openPostgresStorage(task.url);
-  const used = sealed('refresh-1');
-  let grants = 0;
-  let conflicts = 0;
-  const rotate = async (shop: string): Promise<void> => {
-    const key = offlineKey(task.app, shop);
-    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
-      if ((await storage.get(key))?.refreshToken !== used) return;
-      const owner = randomUUID();
-      if (await storage.leases.acquire(`refresh:${task.app}:${shop}`, owner, 10_000)) {
-        try {
-          const row = await storage.get(key);
-          if (row?.refreshToken !== used) return;
-          grants++;
-          if (!(await storage.swap(key, { refreshToken: used }, refreshedRow(row, 2)))) conflicts++;
-        } finally {
-          await storage.leases.release(`refresh:${task.app}:${shop}`, owner);
-        }
-        return;
-      }
-      await sleep(wait * Math.random());
-    }
-  };
-  await Promise.all(
-    Array.from({ length: task.callers }, async () => {
-      const shops = [...task.shops].sort(() => Math.random() - 0.5);
-      for (const shop of shops) await rotate(shop);
-    }),
-  );
-  await storage.close();
-  process.stdout.write(JSON.stringify({ grants, conflicts }));
-}
-
-const task = process.env.SHOPTOKEN_PG_WORKER;
-if (task !== undefined) {
-  await worker(JSON.parse(task) as WorkerTask);
+const reason = await unreachable();
+if (reason === null) {
+  declareSuites();
+} else if (process.env.SHOPTOKEN_REQUIRE_SERVICES === '1') {
+  it('PostgreSQL is reachable (SHOPTOKEN_REQUIRE_SERVICES=1)', () => assert.fail(reason));
 } else {
-  const reason = await unreachable();
-  if (reason === null) {
-    declareSuites();
-  } else if (process.env.SHOPTOKEN_REQUIRE_SERVICES === '1') {
-    it('PostgreSQL is reachable (SHOPTOKEN_REQUIRE_SERVICES=1)', () => assert.fail(reason));
-  } else {
-    console.log(`# skipping the postgres storage tests: ${reason}`);
-    it('postgres storage', { skip: reason }, () => undefined);
-  }
+  console.log(`# skipping the postgres storage tests: ${reason}`);
+  it('postgres storage', { skip: reason }, () => undefined);
 }
 
 function declareSuites(): void {
@@ -450,32 +397,9 @@ function declareSuites(): void {
   describe('postgres storage: several processes', () => {
     it('4 processes × 10 callers over 50 shops: each shop’s token is rotated exactly once', async () => {
       const storage = await open();
-      const app = `processes-${randomUUID()}`;
-      const shops = Array.from({ length: 50 }, (_, i) => `shop-${i}.myshopify.com`);
       try {
-        for (const shop of shops) await storage.put(offlineRow(app, shop));
-        const env: NodeJS.ProcessEnv = {
-          ...process.env,
-          SHOPTOKEN_PG_WORKER: JSON.stringify({ url: mainUrl, app, shops, callers: 10 }),
-        };
-        delete env.NODE_TEST_CONTEXT;
-        const results = await Promise.all(Array.from({ length: 4 }, () => runWorker(env)));
-        assert.equal(
-          results.reduce((sum, result) => sum + result.grants, 0),
-          shops.length,
-          'one grant per shop',
-        );
-        assert.equal(
-          results.reduce((sum, result) => sum + result.conflicts, 0),
-          0,
-          'no compare-and-set lost',
-        );
-        for (const row of await storage.list({ app, limit: 1000 })) {
-          assert.equal(row.refreshToken, sealed('refresh-2'));
-          assert.equal(row.previousRefreshToken, sealed('refresh-1'));
-        }
+        await assertRotatedOnceAcrossProcesses(storage, mainUrl, { shops: 50, processes: 4, callers: 10 });
       } finally {
-        for (const shop of shops) await storage.deleteShop(app, shop);
         await storage.close();
       }
     });
@@ -609,22 +533,6 @@ function declareSuites(): void {
       await storage.close();
       await assert.rejects(storage.states.save('x', 'y', 1), { code: 'ERR_STORAGE', message: /closed/ });
       await assert.rejects(storage.leases.release('x', 'y'), { code: 'ERR_STORAGE' });
-    });
-  });
-}
-
-/** Runs this file as a worker process; resolves with what it printed. */
-function runWorker(env: NodeJS.ProcessEnv): Promise<{ grants: number; conflicts: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [import.meta.filename], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(out));
-      else reject(new Error(`worker exited with ${code}`));
     });
   });
 }

@@ -8,7 +8,6 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
@@ -26,6 +25,7 @@ import { parseRedisUrl } from '../../src/storage/redis/url.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
 import { offlineKey, offlineRow, refreshedRow, sealed } from '../../src/testing/fixtures.ts';
 import { runStorageConformance } from '../../src/testing/index.ts';
+import { assertRotatedOnceAcrossProcesses } from '../helpers/rotation-processes.ts';
 
 const BASE = process.env.SHOPTOKEN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const RUN = `shoptoken-test-${randomBytes(4).toString('hex')}`;
@@ -55,59 +55,8 @@ async function unreachable(): Promise<string | null> {
   }
 }
 
-/** What a worker process (this file, run with SHOPTOKEN_REDIS_WORKER) is asked to do. */
-interface WorkerTask {
-  url: string;
-  app: string;
-  shops: string[];
-  callers: number;
-}
-
-/**
- * One instance of an app: `callers` concurrent callers, each making sure every shop's refresh token
- * has been rotated once, the way the vault does across processes — take the shop's lease, re-read,
- * rotate (a "grant") only if nobody has, compare-and-set; losers wait for the winner's write.
- * Prints how many grants it made and how many compare-and-sets failed.
- */
-async function worker(task: WorkerTask): Promise<void> {
-  const storage = await openRedisStorage(task.url);
-  const used = sealed('refresh-1');
-  let grants = 0;
-  let conflicts = 0;
-  const rotate = async (shop: string): Promise<void> => {
-    const key = offlineKey(task.app, shop);
-    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
-      if ((await storage.get(key))?.refreshToken !== used) return;
-      const owner = randomUUID();
-      if (await storage.leases.acquire(`refresh:${task.app}:${shop}`, owner, 10_000)) {
-        try {
-          const row = await storage.get(key);
-          if (row?.refreshToken !== used) return;
-          grants++;
-          if (!(await storage.swap(key, { refreshToken: used }, refreshedRow(row, 2)))) conflicts++;
-        } finally {
-          await storage.leases.release(`refresh:${task.app}:${shop}`, owner);
-        }
-        return;
-      }
-      await sleep(wait * Math.random());
-    }
-  };
-  await Promise.all(
-    Array.from({ length: task.callers }, async () => {
-      const shops = [...task.shops].sort(() => Math.random() - 0.5);
-      for (const shop of shops) await rotate(shop);
-    }),
-  );
-  await storage.close();
-  process.stdout.write(JSON.stringify({ grants, conflicts }));
-}
-
-const task = process.env.SHOPTOKEN_REDIS_WORKER;
-const reason = task === undefined ? await unreachable() : 'a worker process';
-if (task !== undefined) {
-  await worker(JSON.parse(task) as WorkerTask);
-} else if (reason === null) {
+const reason = await unreachable();
+if (reason === null) {
   declareSuites();
 } else if (process.env.SHOPTOKEN_REQUIRE_SERVICES === '1') {
   it('Redis is reachable (SHOPTOKEN_REQUIRE_SERVICES=1)', () => assert.fail(reason));
@@ -520,37 +469,9 @@ function declareSuites(): void {
   describe('redis storage: several processes', () => {
     it('4 processes × 50 callers over 100 shops: each shop’s token is rotated exactly once', async () => {
       const storage = await open();
-      const app = `processes-${randomUUID()}`;
-      const shops = Array.from({ length: 100 }, (_, i) => `shop-${i}.myshopify.com`);
       try {
-        for (const shop of shops) await storage.put(offlineRow(app, shop));
-        const env: NodeJS.ProcessEnv = {
-          ...process.env,
-          SHOPTOKEN_REDIS_WORKER: JSON.stringify({ url: mainUrl, app, shops, callers: 50 }),
-        };
-        delete env.NODE_TEST_CONTEXT;
-        const results = await Promise.all(Array.from({ length: 4 }, () => runWorker(env)));
-        assert.equal(
-          results.reduce((sum, result) => sum + result.grants, 0),
-          shops.length,
-          'one grant per shop',
-        );
-        assert.equal(
-          results.reduce((sum, result) => sum + result.conflicts, 0),
-          0,
-          'no compare-and-set lost',
-        );
-        const rows = await storage.list({ app, limit: 1000 });
-        assert.equal(rows.length, shops.length);
-        for (const row of rows) {
-          assert.equal(row.refreshToken, sealed('refresh-2'));
-          assert.equal(row.previousRefreshToken, sealed('refresh-1'));
-        }
-        const due = await storage.due('access', { app, before: 20_000, limit: 1000 });
-        assert.equal(due.length, shops.length, 'the due index follows every rotation');
-        assert.ok(due.every((row) => row.expiresAt === 20_000));
+        await assertRotatedOnceAcrossProcesses(storage, mainUrl, { shops: 100, processes: 4, callers: 50 });
       } finally {
-        for (const shop of shops) await storage.deleteShop(app, shop);
         await storage.close();
       }
     });
@@ -594,22 +515,6 @@ function declareSuites(): void {
       } finally {
         await storage.close();
       }
-    });
-  });
-}
-
-/** Runs this file as a worker process; resolves with what it printed. */
-function runWorker(env: NodeJS.ProcessEnv): Promise<{ grants: number; conflicts: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [import.meta.filename], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(JSON.parse(out));
-      else reject(new Error(`worker exited with ${code}`));
     });
   });
 }
