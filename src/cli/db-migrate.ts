@@ -5,11 +5,10 @@
  * versions applied and where, never a password.
  */
 
-import { parseArgs } from 'node:util';
 import { openConfiguredStorage } from '../config/database.ts';
 import type { MigrationReport } from '../storage/migrations.ts';
 import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
-import { type Command, UsageError } from './io.ts';
+import { type Command, parseCommandOptions } from './io.ts';
 
 const USAGE = `usage: shoptoken db migrate [--json] [--config NAME] [--database URL]
 
@@ -21,22 +20,11 @@ ${CONFIG_USAGE}
 
 /** Runs `shoptoken db migrate`. Exit 0 when the schema is current. */
 export const run: Command = async (argv, io) => {
-  let values: { json?: boolean; database?: string; config?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        json: { type: 'boolean' },
-        database: { type: 'string' },
-        ...CONFIG_OPTION,
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-  }
+  const values = parseCommandOptions(
+    argv,
+    { json: { type: 'boolean' }, database: { type: 'string' }, ...CONFIG_OPTION },
+    USAGE,
+  );
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;

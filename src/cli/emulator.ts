@@ -11,13 +11,12 @@
 
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { missingSettings, type ShoptokenConfig } from '../config/load.ts';
 import { createEmulator, type EmulatorOptions } from '../emulator/index.ts';
 import { ConfigError } from '../errors.ts';
 import { normalizeShop } from '../protocol/shop.ts';
-import { cliConfig } from './config.ts';
-import { type Command, UsageError } from './io.ts';
+import { CONFIG_OPTION, cliConfig } from './config.ts';
+import { type Command, parseCommandOptions, UsageError } from './io.ts';
 
 /** The emulator's default port: the one `SHOPTOKEN_SHOPIFY_BASE_URL=http://127.0.0.1:4010/{shop}` names. */
 export const DEFAULT_EMULATOR_PORT = 4010;
@@ -44,23 +43,11 @@ interface Args {
 }
 
 function parse(argv: string[]): Args | null {
-  let values: { port?: string; host?: string; config?: string; shop?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        config: { type: 'string' },
-        shop: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-  }
+  const values = parseCommandOptions(
+    argv,
+    { port: { type: 'string' }, host: { type: 'string' }, shop: { type: 'string' }, ...CONFIG_OPTION },
+    USAGE,
+  );
   if (values.help) return null;
   const port = Number(values.port ?? DEFAULT_EMULATOR_PORT);
   if (!/^\d+$/.test(values.port ?? '0') || port > 65535) throw new UsageError(`--port must be 0 to 65535\n\n${USAGE}`);

@@ -9,7 +9,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { databaseLocation } from '../config/database.ts';
 import { openDefaultVault } from '../config/default-vault.ts';
 import { ConfigError } from '../errors.ts';
@@ -18,7 +17,7 @@ import type { SkipReason } from '../import/records.ts';
 import { openVault, type Vault } from '../open-vault.ts';
 import { createMemoryStorage } from '../storage/memory.ts';
 import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
-import { type Command, UsageError } from './io.ts';
+import { type Command, parseCommandOptions, UsageError } from './io.ts';
 import { missingKeyProblems } from './keys-configured.ts';
 import { Progress } from './progress.ts';
 
@@ -72,37 +71,22 @@ interface Options {
 const withoutUrls = (text: string): string => text.replace(/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s'"]*/g, '<url>');
 
 function parseOptions(argv: string[]): Options | null {
-  let values: {
-    from?: string;
-    table?: string;
-    'dry-run'?: boolean;
-    json?: boolean;
-    database?: string;
-    config?: string;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        from: { type: 'string' },
-        table: { type: 'string' },
-        'dry-run': { type: 'boolean' },
-        json: { type: 'boolean' },
-        database: { type: 'string' },
-        ...CONFIG_OPTION,
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const safe = /positional|unexpected argument/i.test(message)
-      ? 'unexpected argument (name the source with --from URL)'
-      : withoutUrls(message);
-    throw new UsageError(`${safe}\n\n${USAGE}`);
-  }
+  const values = parseCommandOptions(
+    argv,
+    {
+      from: { type: 'string' },
+      table: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+      database: { type: 'string' },
+      ...CONFIG_OPTION,
+    },
+    USAGE,
+    (message) =>
+      /positional|unexpected argument/i.test(message)
+        ? 'unexpected argument (name the source with --from URL)'
+        : withoutUrls(message),
+  );
   if (values.help) return null;
   if (!values.from) throw new UsageError(`--from is required\n\n${USAGE}`);
   if (values.table !== undefined && !/^[\x21-\x7e]{1,128}$/.test(values.table)) {

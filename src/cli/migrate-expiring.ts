@@ -10,7 +10,6 @@
  */
 
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { databaseLocation } from '../config/database.ts';
 import { openDefaultVault } from '../config/default-vault.ts';
 import { missingSettings, type ShoptokenConfig } from '../config/load.ts';
@@ -18,7 +17,7 @@ import { ConfigError } from '../errors.ts';
 import type { Vault } from '../open-vault.ts';
 import { APP_CREDENTIALS_REJECTED, type MigrationPlanEntry, type MigrationResult } from '../vault/migrator.ts';
 import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
-import { type CliIO, type Command, UsageError } from './io.ts';
+import { type CliIO, type Command, parseCommandOptions, UsageError } from './io.ts';
 import { missingKeyProblems } from './keys-configured.ts';
 import { Progress } from './progress.ts';
 
@@ -58,31 +57,17 @@ export interface MigrationReport {
 }
 
 function parseOptions(argv: string[]): Options | null {
-  let values: {
-    'dry-run'?: boolean;
-    concurrency?: string;
-    json?: boolean;
-    database?: string;
-    config?: string;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        'dry-run': { type: 'boolean' },
-        concurrency: { type: 'string' },
-        json: { type: 'boolean' },
-        database: { type: 'string' },
-        ...CONFIG_OPTION,
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-  }
+  const values = parseCommandOptions(
+    argv,
+    {
+      'dry-run': { type: 'boolean' },
+      concurrency: { type: 'string' },
+      json: { type: 'boolean' },
+      database: { type: 'string' },
+      ...CONFIG_OPTION,
+    },
+    USAGE,
+  );
   if (values.help) return null;
   const concurrency = values.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {

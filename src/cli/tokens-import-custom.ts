@@ -6,12 +6,11 @@
  * Prints the shop and the granted scopes, never the token.
  */
 
-import { parseArgs } from 'node:util';
 import { openDefaultVault } from '../config/default-vault.ts';
 import { ConfigError } from '../errors.ts';
 import { normalizeShop } from '../protocol/shop.ts';
 import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
-import { type Command, UsageError } from './io.ts';
+import { type Command, parseCommandOptions, UsageError } from './io.ts';
 import { missingKeyProblems } from './keys-configured.ts';
 
 const USAGE = `usage: shoptoken tokens import-custom --shop SHOP [--database URL] [--config NAME] < token.txt
@@ -43,25 +42,13 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
 
 /** Runs `shoptoken tokens import-custom`. Exit 0 when stored, 1 when rejected or misconfigured. */
 export const run: Command = async (argv, io) => {
-  let values: { shop?: string; database?: string; config?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        shop: { type: 'string' },
-        database: { type: 'string' },
-        ...CONFIG_OPTION,
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    // Never echo an unexpected argument: it may be the token itself.
-    const safe = /positional/i.test(message) ? 'the token is read from stdin, never from arguments' : message;
-    throw new UsageError(`${safe}\n\n${USAGE}`);
-  }
+  // Never echo an unexpected argument: it may be the token itself.
+  const values = parseCommandOptions(
+    argv,
+    { shop: { type: 'string' }, database: { type: 'string' }, ...CONFIG_OPTION },
+    USAGE,
+    (message) => (/positional/i.test(message) ? 'the token is read from stdin, never from arguments' : message),
+  );
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;

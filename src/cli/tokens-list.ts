@@ -5,13 +5,12 @@
  */
 
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { databaseLocation, openConfiguredStorage } from '../config/database.ts';
 import type { TokenRow } from '../storage/types.ts';
 import { rowMetadata } from '../vault/token-view.ts';
 import type { TokenMetadata } from '../vault/types.ts';
 import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
-import { type Command, UsageError } from './io.ts';
+import { type Command, parseCommandOptions } from './io.ts';
 
 const USAGE = `usage: shoptoken tokens list [--json] [--database PATH] [--config NAME]
 
@@ -82,22 +81,11 @@ function table(records: TokenListRecord[]): string {
 
 /** Runs `shoptoken tokens list`. Exit 0 on success, 1 when the database does not exist. */
 export const run: Command = async (argv, io) => {
-  let values: { json?: boolean; database?: string; config?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        json: { type: 'boolean' },
-        database: { type: 'string' },
-        ...CONFIG_OPTION,
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-  }
+  const values = parseCommandOptions(
+    argv,
+    { json: { type: 'boolean' }, database: { type: 'string' }, ...CONFIG_OPTION },
+    USAGE,
+  );
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;
