@@ -13,6 +13,7 @@ import { keeperPostgresBench } from './keeper-postgres.bench.ts';
 import { refreshBench } from './refresh.bench.ts';
 import { storesBench } from './stores.bench.ts';
 import { vaultBench } from './vault.bench.ts';
+import { webhookBench } from './webhook.bench.ts';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<{ lines: string[] }>> = {
@@ -24,6 +25,7 @@ const benches: Record<string, () => Promise<{ lines: string[] }>> = {
   stores: () => storesBench(),
   contention: () => contentionBench(),
   'keeper-postgres': keeperPostgresBench,
+  webhook: webhookBench,
 };
 
 const unknown = only.filter((name) => !(name in benches));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const { createShoptoken, openDefaultVault } = await import('shoptoken');
-const { verifySignedQuery } = await import('shoptoken/protocol');
+const { verifySignedQuery, verifyWebhook, signWebhookBody } = await import('shoptoken/protocol');
 const { shoptokenKoa } = await import('shoptoken/koa');
 const { shoptokenExpress } = await import('shoptoken/express');
 const { toWebRequest } = await import('shoptoken/node');
@@ -26,6 +26,16 @@ for (const fn of [
   createSessionStorage,
 ]) {
   assert.equal(typeof fn, 'function');
+}
+{
+  const body = new TextEncoder().encode('{"shop_domain":"pkg-shop.myshopify.com"}');
+  const headers = new Headers({
+    'x-shopify-hmac-sha256': signWebhookBody(body, 'pkg-secret'),
+    'x-shopify-topic': 'app/uninstalled',
+    'x-shopify-shop-domain': 'pkg-shop.myshopify.com',
+    'x-shopify-webhook-id': 'pkg-webhook-1',
+  });
+  assert.equal(verifyWebhook({ method: 'POST', headers, body }, { secrets: ['pkg-secret'] }).ok, true);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'shoptoken-package-'));

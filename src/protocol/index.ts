@@ -56,3 +56,16 @@ export {
   type TokenResponse,
   tokenUrl,
 } from './tokens.ts';
+export {
+  parseTriggeredAt,
+  signWebhookBody,
+  type TriggeredAt,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  WEBHOOK_MAX_BODY_BYTES,
+  type WebhookCheck,
+  type WebhookDelivery,
+  type WebhookHeaderFamily,
+  type WebhookRefusal,
+  type WebhookRequest,
+} from './webhook.ts';
