@@ -80,6 +80,7 @@ function row(ring: KeyRing, n: number, now: number): TokenRow {
     migrationStartedAt: null,
     grant: 'authorization_code',
     issuedAt: null,
+    authorizedAt: null,
   };
 }
 

@@ -68,6 +68,7 @@ async function seed(storage: TokenStorage, ring: KeyRing, count: number, now: nu
       migrationStartedAt: null,
       grant: 'authorization_code',
       issuedAt: null,
+      authorizedAt: null,
     };
     await storage.put(row);
   }

@@ -6,6 +6,7 @@
 
 import { createMemoryLeases } from '../coordination/memory-leases.ts';
 import { ShoptokenError } from '../errors.ts';
+import { memoryWebhooks } from './memory-webhooks.ts';
 import { checkLimit, compareBytes, compareKeys, dueTime, keyOf } from './row-codec.ts';
 import type { Expected, StateStorage, TokenKey, TokenRow, TokenStorage } from './types.ts';
 
@@ -136,6 +137,7 @@ export function createMemoryStorage(options: { now?: () => number } = {}): Token
       },
     },
     states: memoryStates(ensureOpen),
+    webhooks: memoryWebhooks(ensureOpen),
     async close() {
       closed = true;
     },

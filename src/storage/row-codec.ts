@@ -43,6 +43,7 @@ export const TOKEN_COLUMNS: readonly Column[] = [
   { field: 'migrationStartedAt', column: 'migration_started_at', type: 'integer?' },
   { field: 'grant', column: 'token_grant', type: 'text' },
   { field: 'issuedAt', column: 'issued_at', type: 'integer?' },
+  { field: 'authorizedAt', column: 'authorized_at', type: 'integer?' },
 ];
 
 /** The key columns, in order. */

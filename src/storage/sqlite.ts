@@ -16,6 +16,7 @@ import { checkLimit, rowFromRecord, rowValues, UPDATED_COLUMNS } from './row-cod
 import { type Guard, sqliteLeases, sqliteStates } from './sqlite/coordination.ts';
 import { SQLITE_MIGRATIONS } from './sqlite/migrations.ts';
 import { prepareTokenStatements } from './sqlite/statements.ts';
+import { sqliteWebhooks } from './sqlite/webhooks.ts';
 import type { TokenKey, TokenKind, TokenStorage } from './types.ts';
 
 /** The schema version this code expects. */
@@ -170,6 +171,7 @@ export async function openSqliteStorage(path: string, options: SqliteStorageOpti
     },
     leases: sqliteLeases(connection, guard),
     states: sqliteStates(connection, guard),
+    webhooks: sqliteWebhooks(connection, guard),
     async close() {
       if (open) connection.close();
       open = false;

@@ -16,6 +16,8 @@
  * - **Bounded reads.** `list` and `due` return pages; a page reads only the rows it returns.
  */
 
+import type { WebhookStorage } from './webhook-types.ts';
+
 /** `offline`: the shop's token; `online`: one staff user's. */
 export type TokenKind = 'offline' | 'online';
 
@@ -92,6 +94,13 @@ export interface TokenRow extends TokenKey {
   grant: TokenGrant;
   /** When the access token was requested (client credentials: the renewal schedule counts from it), or `null`. */
   issuedAt: number | null;
+  /**
+   * Offline only: when the merchant's authorization this token descends from was exchanged (the
+   * install flow's offline leg, a token exchange); refreshes and migrations keep it. `null` when
+   * unknown (imported, custom-app and client-credentials tokens). A late `app/uninstalled` whose
+   * event is older than this leaves the row alone: it belongs to a newer install.
+   */
+  authorizedAt: number | null;
 }
 
 /** The sealed value a compare-and-set expects to find, exactly as it was read. */
@@ -195,6 +204,11 @@ export interface TokenStorage {
   readonly leases: LeaseStore;
   /** OAuth states over the same store. */
   readonly states: StateStorage;
+  /**
+   * The webhook inbox over the same store (dedupe and the durable queue). Every backend shoptoken
+   * ships has one; a store written by a user may leave it out, and then webhooks cannot use it.
+   */
+  readonly webhooks?: WebhookStorage;
   /** Closes the connection(s); every later call rejects with `ERR_STORAGE`. */
   close(): Promise<void>;
 }

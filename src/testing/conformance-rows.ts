@@ -33,6 +33,7 @@ export function rowRules(open: StorageFactory): void {
         migrationStartedAt: 7,
         grant: 'client_credentials',
         issuedAt: 900,
+        authorizedAt: 950,
         createdAt: 2 ** 41,
         updatedAt: 2 ** 42 + 1,
       });

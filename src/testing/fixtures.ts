@@ -40,6 +40,7 @@ export function offlineRow(app: string, shop: string, overrides: Partial<TokenRo
     migrationStartedAt: null,
     grant: 'authorization_code',
     issuedAt: null,
+    authorizedAt: null,
     ...overrides,
   };
 }

@@ -14,6 +14,7 @@ import { describe } from 'node:test';
 import { coordinationRules } from './conformance-coordination.ts';
 import { dueRules } from './conformance-due.ts';
 import { rowRules } from './conformance-rows.ts';
+import { webhookRules } from './conformance-webhooks.ts';
 import type { StorageFactory } from './fixtures.ts';
 
 export type { StorageFactory } from './fixtures.ts';
@@ -26,6 +27,11 @@ export interface ConformanceOptions {
    * several instances of an app do. False for stores each `open()` creates afresh (memory).
    */
   shared?: boolean;
+  /**
+   * True (the default) to check the webhook inbox (`storage.webhooks`) too; false for a store
+   * without one (webhooks then cannot use it).
+   */
+  webhooks?: boolean;
 }
 
 /**
@@ -41,5 +47,6 @@ export function runStorageConformance(name: string, open: StorageFactory, option
     rowRules(open);
     dueRules(open);
     coordinationRules(open, options.shared ?? true);
+    if (options.webhooks ?? true) webhookRules(open, options.shared ?? true);
   });
 }

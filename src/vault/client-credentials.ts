@@ -170,6 +170,7 @@ export class ClientCredentials {
       migrationStartedAt: null,
       grant: 'client_credentials',
       issuedAt: sentAt,
+      authorizedAt: null,
     };
   }
 

@@ -20,6 +20,8 @@ export interface NewRowFields {
   expiresAt: number | null;
   refreshTokenExpiresAt: number | null;
   grant?: TokenGrant;
+  /** When the merchant's authorization this token comes from was exchanged (epoch ms); `null` when unknown. */
+  authorizedAt?: number | null;
 }
 
 /** The sealed row for `fields` of the record (`kind`, `userId`) at `now`. */
@@ -48,5 +50,6 @@ export function newRow(records: Records, kind: TokenKind, userId: string, fields
     migrationStartedAt: null,
     grant: fields.grant ?? 'authorization_code',
     issuedAt: null,
+    authorizedAt: kind === 'offline' ? (fields.authorizedAt ?? null) : null,
   };
 }

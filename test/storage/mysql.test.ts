@@ -23,6 +23,7 @@ import { listStatement } from '../../src/storage/mysql/rows.ts';
 import { parseMysqlUrl } from '../../src/storage/mysql/url.ts';
 import { TOKEN_COLUMNS } from '../../src/storage/row-codec.ts';
 import type { DueIndex } from '../../src/storage/types.ts';
+import { WEBHOOK_COLUMNS } from '../../src/storage/webhook-codec.ts';
 import { offlineKey, offlineRow, onlineKey, onlineRow, sealed } from '../../src/testing/fixtures.ts';
 import { runStorageConformance } from '../../src/testing/index.ts';
 import { assertRotatedOnceAcrossProcesses } from '../helpers/rotation-processes.ts';
@@ -149,11 +150,52 @@ function declareSuites(): void {
       try {
         assert.deepEqual(
           reports[0]?.applied.map(({ version }) => version),
-          [1],
+          Array.from({ length: LATEST }, (_, i) => i + 1),
         );
         await storage.states.save(`halfway-${RUN}`, 'v', 1e13);
         assert.equal(await storage.states.take(`halfway-${RUN}`, 0), 'v');
       } finally {
+        await storage.close();
+      }
+    });
+
+    it('version 2 run again after a process died before recording it: token rows kept, authorizedAt null', async () => {
+      const fresh = await freshDatabase('halfway2');
+      const connection = await adminConnection(fresh.name);
+      const app = `halfway2-${RUN}`;
+      try {
+        // Version 1 applied and recorded by an older shoptoken, with a row of its time…
+        await (await openMysqlStorage(fresh.url)).close();
+        await connection.query('DELETE FROM shoptoken_schema WHERE version >= 2');
+        await connection.query('DROP TABLE shoptoken_webhooks');
+        await connection.query('ALTER TABLE shoptoken_tokens DROP COLUMN authorized_at');
+        await connection.query(
+          `INSERT INTO shoptoken_tokens (app, shop, kind, user_id, access_token, scopes, created_at, updated_at, status,
+             refresh_failures, token_grant) VALUES (?, ?, 'offline', '', 'a', 's', 1, 1, 'active', 0, 'authorization_code')`,
+          [app, SHOP],
+        );
+        // …then every statement of version 2 run, twice, and the process gone before its record.
+        for (const statement of [...MYSQL_MIGRATIONS[1]!.statements, ...MYSQL_MIGRATIONS[1]!.statements]) {
+          await connection.query(statement);
+        }
+        const [variables] = await connection.query('SELECT @shoptoken_ddl AS ddl');
+        assert.deepEqual(variables, [{ ddl: null }], 'nothing is left in the session');
+      } finally {
+        await connection.end();
+      }
+      const reports: MigrationReport[] = [];
+      const storage = await openMysqlStorage(fresh.url, { onMigrated: (report) => reports.push(report) });
+      try {
+        assert.deepEqual(
+          reports[0]?.applied.map(({ version }) => version),
+          [2],
+        );
+        const row = await storage.get(offlineKey(app, SHOP));
+        assert.equal(row?.authorizedAt, null);
+        await storage.put({ ...row!, authorizedAt: 1234 });
+        assert.equal((await storage.get(offlineKey(app, SHOP)))?.authorizedAt, 1234);
+      } finally {
+        await storage.deleteShop(app, SHOP);
         await storage.close();
       }
     });
@@ -195,6 +237,33 @@ function declareSuites(): void {
       for (const column of ['access_token', 'refresh_token', 'previous_refresh_token', 'associated_user']) {
         assert.equal(columns.find((row) => row.name === column)?.type, 'blob', `${column} is compared byte for byte`);
       }
+    });
+
+    it('the webhook table has the webhook codec’s columns, nullability and types; keys and owners are binary', async () => {
+      const { name } = await mainDatabase();
+      await (await open()).close();
+      const [rows] = await (await admin()).query(
+        `SELECT column_name AS name, is_nullable AS nullable, data_type AS type, column_type AS full
+         FROM information_schema.columns
+         WHERE table_schema = ? AND table_name = 'shoptoken_webhooks' ORDER BY ordinal_position`,
+        [name],
+      );
+      const columns = rows as { name: string; nullable: string; type: string; full: string }[];
+      assert.deepEqual(
+        columns.map((row) => row.name),
+        WEBHOOK_COLUMNS.map(({ column }) => column),
+      );
+      for (const [index, { column, type }] of WEBHOOK_COLUMNS.entries()) {
+        const row = columns[index]!;
+        assert.equal(row.nullable === 'YES', type.endsWith('?'), `${column} nullability`);
+        if (type.startsWith('integer')) assert.equal(row.type, 'bigint', `${column} type`);
+      }
+      const typeOf = (column: string) => columns.find((row) => row.name === column);
+      for (const column of ['app', 'webhook_id', 'shop', 'owner']) {
+        assert.equal(typeOf(column)?.type, 'varbinary', `${column} is bytewise`);
+      }
+      assert.equal(typeOf('delivery')?.type, 'longblob');
+      assert.equal(typeOf('state')?.full, "enum('pending','done','dead')");
     });
   });
 

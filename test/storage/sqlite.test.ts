@@ -32,6 +32,7 @@ function row(overrides: Partial<TokenRow> = {}): TokenRow {
     migrationStartedAt: null,
     grant: 'authorization_code',
     issuedAt: null,
+    authorizedAt: null,
     previousRefreshToken: null,
     status: 'active',
     refreshFailures: 0,

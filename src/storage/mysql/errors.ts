@@ -59,6 +59,9 @@ const LOST = /connection is in closed state|connection lost|server closed the co
 /** The server's error number of a deadlock: the statement (or transaction) was rolled back whole. */
 export const ER_LOCK_DEADLOCK = 1213;
 
+/** The server's error number of an INSERT whose key is taken: nothing was written. */
+export const ER_DUP_ENTRY = 1062;
+
 interface DriverError {
   code?: unknown;
   errno?: unknown;

@@ -1,9 +1,10 @@
 /**
  * The MySQL/MariaDB storage (`mysql://` or `mariadb://`, driver `mysql2`): token rows, the keeper's
- * due indexes, leases and OAuth states in one database, shared by every instance of an app. Runs on
- * MariaDB 10.11+ and MySQL 8.0+. Migrated on open under `GET_LOCK`; every other call is one statement
- * on a pooled connection (two on one connection for a lease, a short transaction to take an OAuth
- * state), with nothing left in the session between calls. See docs/guides/storage-mysql.md.
+ * due indexes, leases, OAuth states and the webhook inbox in one database, shared by every instance
+ * of an app. Runs on MariaDB 10.11+ and MySQL 8.0+. Migrated on open under `GET_LOCK`; every other
+ * call is one statement on a pooled connection (two on one connection for a lease, up to three for a
+ * duplicate webhook, a short transaction to take an OAuth state or claim webhooks), with nothing left
+ * in the session between calls. See docs/guides/storage-mysql.md.
  */
 
 import { runMigrations } from '../migrations.ts';
@@ -16,6 +17,7 @@ import { MYSQL_MIGRATIONS, migrationTarget } from './migrations.ts';
 import { tokenRows } from './rows.ts';
 import { mysqlStates } from './states.ts';
 import { parseMysqlUrl } from './url.ts';
+import { mysqlWebhooks } from './webhooks.ts';
 
 export { MYSQL_MIGRATIONS, MYSQL_SCHEMA_VERSION } from './migrations.ts';
 
@@ -64,6 +66,7 @@ export async function openMysqlStorage(url: string, options: MysqlStorageOptions
     due: (index, query) => dueRows(db, index, query),
     leases: mysqlLeases(db),
     states: mysqlStates(db),
+    webhooks: mysqlWebhooks(db),
     close: () => db.close(),
   };
 }

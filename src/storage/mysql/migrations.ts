@@ -5,9 +5,10 @@
  *
  * DDL commits by itself in MySQL, so a version is recorded right after its statements, and every
  * statement must be safe to run again (`CREATE TABLE IF NOT EXISTS`, indexes inside the table
- * definition: MySQL has no `CREATE INDEX IF NOT EXISTS`) for a process that died in between.
+ * definition: MySQL has no `CREATE INDEX IF NOT EXISTS`, a column added through `addColumnOnce`)
+ * for a process that died in between.
  * A shipped migration is never edited: its SQL is spelled out here, not generated from the row codec,
- * and a test checks the table's columns against `TOKEN_COLUMNS`.
+ * and a test checks the tables' columns against `TOKEN_COLUMNS` and `WEBHOOK_COLUMNS`.
  *
  * Column types keep the contract's bytewise rules: key and ordered columns are `VARBINARY`, sealed
  * values `BLOB` — compared byte for byte. (`utf8mb4_bin` is not enough: it is a PAD SPACE collation
@@ -72,12 +73,60 @@ const V1_STATES = `CREATE TABLE IF NOT EXISTS shoptoken_oauth_states (
   KEY shoptoken_oauth_states_expires_at (expires_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
 
+/**
+ * `ALTER TABLE … ADD COLUMN` once: MySQL has no `ADD COLUMN IF NOT EXISTS` (MariaDB has), so the
+ * statement is chosen from `information_schema` and run prepared — a no-op (`DO 0`) when a process
+ * that died before recording its version has added the column already. Leaves nothing in the session.
+ */
+const addColumnOnce = (table: string, column: string, definition: string): string[] => [
+  `SET @shoptoken_ddl = (SELECT IF(COUNT(*) = 0, 'ALTER TABLE ${table} ADD COLUMN ${column} ${definition}', 'DO 0')
+    FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '${table}' AND column_name = '${column}')`,
+  'PREPARE shoptoken_ddl FROM @shoptoken_ddl',
+  'EXECUTE shoptoken_ddl',
+  'DEALLOCATE PREPARE shoptoken_ddl',
+  'SET @shoptoken_ddl = NULL',
+];
+
+/**
+ * The webhook inbox (storage/webhook-types.ts). Keys and the owner compare bytewise (`VARBINARY`),
+ * the sealed delivery is a `LONGBLOB`, `state` an ENUM (strict mode refuses any other value, on
+ * every MySQL 8 and MariaDB). Indexes: due records of an app in claim order, an app's listing
+ * order, a shop's records (redaction), and what retention may forget.
+ */
+const V2_WEBHOOKS = `CREATE TABLE IF NOT EXISTS shoptoken_webhooks (
+  app VARBINARY(255) NOT NULL,
+  webhook_id VARBINARY(255) NOT NULL,
+  shop VARBINARY(255) NOT NULL,
+  topic VARCHAR(255) NOT NULL,
+  delivery LONGBLOB NOT NULL,
+  state ENUM('pending', 'done', 'dead') NOT NULL,
+  attempts BIGINT NOT NULL,
+  run_at BIGINT NOT NULL,
+  owner VARBINARY(255) NULL,
+  lease_until BIGINT NULL,
+  last_error TEXT NULL,
+  received_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  keep_until BIGINT NOT NULL,
+  PRIMARY KEY (app, webhook_id),
+  KEY shoptoken_webhooks_due (app, state, run_at, webhook_id),
+  KEY shoptoken_webhooks_received (app, received_at, webhook_id),
+  KEY shoptoken_webhooks_shop (app, shop),
+  KEY shoptoken_webhooks_kept (state, keep_until)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+
 /** Every version, in order. Append; never edit one that shipped. */
 export const MYSQL_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     description: "token table with the keeper's due indexes, leases, OAuth states",
     statements: [V1_TOKENS, V1_LEASES, V1_STATES],
+  },
+  {
+    version: 2,
+    description: 'authorization time of offline tokens; the webhook inbox',
+    // Appended after the generated columns: an instant change on MySQL 8 and MariaDB, however many rows.
+    statements: [...addColumnOnce('shoptoken_tokens', 'authorized_at', 'BIGINT NULL'), V2_WEBHOOKS],
   },
 ];
 

@@ -1,9 +1,9 @@
 /**
  * The PostgreSQL storage (`postgres://` or `postgresql://`, driver `pg`): token rows, the keeper's
- * due indexes, leases and OAuth states in one schema of one database, shared by every instance of
- * an app. Migrated on open under a transaction-scoped advisory lock; every call is one statement on
- * a pooled connection, with nothing kept in the session, so it also runs behind PgBouncer in
- * transaction mode. See docs/guides/storage-postgres.md.
+ * due indexes, leases, OAuth states and the webhook inbox in one schema of one database, shared by
+ * every instance of an app. Migrated on open under a transaction-scoped advisory lock; every call is
+ * one statement on a pooled connection, with nothing kept in the session, so it also runs behind
+ * PgBouncer in transaction mode. See docs/guides/storage-postgres.md.
  */
 
 import { runMigrations } from '../migrations.ts';
@@ -17,6 +17,7 @@ import { migrationTarget, postgresMigrations } from './migrations.ts';
 import { tokenRows } from './rows.ts';
 import { postgresStates } from './states.ts';
 import { parsePostgresUrl } from './url.ts';
+import { postgresWebhooks } from './webhooks.ts';
 
 /** Options of {@link openPostgresStorage}. */
 export interface PostgresStorageOptions extends OpenStorageOptions {
@@ -68,6 +69,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     },
     leases: postgresLeases(db),
     states: postgresStates(db),
+    webhooks: postgresWebhooks(db),
     close: () => db.close(),
   };
 }

@@ -7,8 +7,9 @@
  * Instances opening a fresh database at once queue on the lock and find the work done.
  *
  * A shipped migration is never edited: a new column is a new version (`ALTER TABLE … ADD COLUMN`).
- * That is why version 1 spells the columns out rather than deriving them from the row codec —
- * test/storage/postgres.test.ts checks that the migrated table and `TOKEN_COLUMNS` agree.
+ * That is why each version spells its columns out rather than deriving them from the codecs —
+ * test/storage/postgres.test.ts checks that the migrated token table and `TOKEN_COLUMNS` agree,
+ * test/storage/postgres-webhooks.test.ts the webhook table and `WEBHOOK_COLUMNS`.
  */
 
 import { createHash } from 'node:crypto';
@@ -29,6 +30,7 @@ export function postgresMigrations(table: (name: string) => string): readonly Mi
   const tokens = table('shoptoken_tokens');
   const leases = table('shoptoken_leases');
   const states = table('shoptoken_oauth_states');
+  const webhooks = table('shoptoken_webhooks');
   return [
     {
       version: 1,
@@ -77,6 +79,34 @@ export function postgresMigrations(table: (name: string) => string): readonly Mi
            expires_at BIGINT NOT NULL
          )`,
         `CREATE INDEX shoptoken_oauth_states_expires_at ON ${states} (expires_at)`,
+      ],
+    },
+    {
+      version: 2,
+      description: 'authorization time of offline tokens; the webhook inbox',
+      statements: [
+        `ALTER TABLE ${tokens} ADD COLUMN authorized_at BIGINT`,
+        `CREATE TABLE ${webhooks} (
+           app TEXT COLLATE "C" NOT NULL,
+           webhook_id TEXT COLLATE "C" NOT NULL,
+           shop TEXT COLLATE "C" NOT NULL,
+           topic TEXT COLLATE "C" NOT NULL,
+           delivery TEXT NOT NULL,
+           state TEXT COLLATE "C" NOT NULL CHECK (state IN ('pending', 'done', 'dead')),
+           attempts INTEGER NOT NULL,
+           run_at BIGINT NOT NULL,
+           owner TEXT COLLATE "C",
+           lease_until BIGINT,
+           last_error TEXT,
+           received_at BIGINT NOT NULL,
+           updated_at BIGINT NOT NULL,
+           keep_until BIGINT NOT NULL,
+           PRIMARY KEY (app, webhook_id)
+         )`,
+        `CREATE INDEX shoptoken_webhooks_due ON ${webhooks} (app, run_at, webhook_id) WHERE state = 'pending'`,
+        `CREATE INDEX shoptoken_webhooks_received ON ${webhooks} (app, received_at, webhook_id)`,
+        `CREATE INDEX shoptoken_webhooks_shop ON ${webhooks} (app, shop)`,
+        `CREATE INDEX shoptoken_webhooks_kept ON ${webhooks} (keep_until) WHERE state <> 'pending'`,
       ],
     },
   ];

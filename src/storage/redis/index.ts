@@ -1,9 +1,9 @@
 /**
  * The Redis storage (`redis://`, `rediss://`; driver `ioredis`, an optional peer dependency loaded
  * when such a URL is opened). Rows are hashes under a hash tag per (app, shop), indexes are lex
- * sorted sets per app, leases and OAuth states are keys with Redis's own expiry; every multi-key
- * step is a Lua script within one hash tag, so the layout also fits Redis Cluster. See
- * docs/guides/storage-redis.md.
+ * sorted sets per app, leases and OAuth states are keys with Redis's own expiry, and the webhook
+ * inbox is hashes and sorted sets per app (webhooks.ts); every multi-key step is a Lua script
+ * within one hash tag, so the layout also fits Redis Cluster. See docs/guides/storage-redis.md.
  */
 
 import { ShoptokenError } from '../../errors.ts';
@@ -20,6 +20,7 @@ import { REDIS_MIGRATIONS, redisMigrationTarget } from './migrations.ts';
 import { deleteOnline, deleteShop, getRow, markInstalled, swapRow, writeRow } from './rows.ts';
 import { redisStates } from './states.ts';
 import { parseRedisUrl } from './url.ts';
+import { redisWebhooks } from './webhooks.ts';
 
 /** Options of {@link openRedisStorage}. */
 export interface RedisStorageOptions extends OpenStorageOptions {
@@ -71,6 +72,7 @@ export async function openRedisStorage(url: string, options: RedisStorageOptions
     due: (index, query) => run('scan due rows', () => dueRows(connection, keys, index, query), true),
     leases: redisLeases(connection, keys),
     states: redisStates(connection, keys),
+    webhooks: redisWebhooks(connection, keys),
     close: () => connection.close(),
   };
 }

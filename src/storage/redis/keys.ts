@@ -6,6 +6,8 @@
  * it should. Sorted-set members are built so that Redis's bytewise member order is the contract's:
  * a list member is `part ␀␀ part ␀␀ part ␀␀` with each NUL inside a part written as `␀\x01`
  * (order-preserving and prefix-free), and a due member is a fixed-width hex time followed by the shop.
+ * The webhook inbox of one app lives under the tag `{wh:<app>}` (see webhooks.ts); a record's key and
+ * a shop's id set end with the raw webhook id or shop (the tag comes first, so they cannot move it).
  *
  * ```
  * <p>:t:{<A>:<S>}:offline        hash: the offline row (fields = the codec's column names)
@@ -16,6 +18,13 @@
  * <p>:app:{app:<A>}:due:<index>  sorted set (lex): hex time + shop, for due (access/refresh/renew)
  * <p>:app:{app:<A>}:shops        hash: shop → the version and due times the index holds
  * <p>:apps                       sorted set (lex): app ids with rows, for list across apps
+ * <p>:wh:{wh:<A>}:r:<id>        hash: one webhook record (fields = the webhook codec's column names)
+ * <p>:wh:{wh:<A>}:due            sorted set: pending, unclaimed records by run_at (member: the id)
+ * <p>:wh:{wh:<A>}:held           sorted set: pending records under a claim by lease_until
+ * <p>:wh:{wh:<A>}:kept           sorted set: records not pending by keep_until, for purge
+ * <p>:wh:{wh:<A>}:list[:<state>] sorted set (lex): hex received_at + id, every record or one state's
+ * <p>:wh:{wh:<A>}:shop:<S>       set: the ids of a shop's records, for deleteShop
+ * <p>:wh:apps                    set: apps that ever had an inbox record, for purge across apps
  * <p>:lease:<key>                string with PX: a lease's owner
  * <p>:state:<state>              string with PX: `<expiresAt>:<value>` of a pending OAuth state
  * <p>:schema, <p>:migrate:lock   the applied layout version and the migration lock
@@ -23,6 +32,7 @@
  */
 
 import type { DueIndex, TokenKey, TokenKind } from '../types.ts';
+import type { WebhookState } from '../webhook-types.ts';
 
 /** Percent-encodes one identity part; a string that is not well-formed UTF-16 is refused. */
 function encodePart(part: string): string {
@@ -31,6 +41,18 @@ function encodePart(part: string): string {
   } catch {
     throw new TypeError('app, shop and userId must be well-formed strings');
   }
+}
+
+/** The keys of one app's webhook inbox, all in the slot of its tag. */
+export interface WebhookKeys {
+  /** The index keys every inbox script gets (KEYS), in order: due, held, kept, list, then one list per state. */
+  readonly indexes: readonly string[];
+  /** What a record's key starts with (the webhook id follows). */
+  readonly record: string;
+  /** What a shop's id set key starts with (the shop follows). */
+  readonly shop: string;
+  /** The listing of the records in `state`, or of every record. */
+  list(state?: WebhookState): string;
 }
 
 /** The keys of one prefix. */
@@ -43,6 +65,10 @@ export interface RedisKeys {
   /** The keys of the app's index slot. */
   app(app: string): { shops: string; list: string; due: Record<DueIndex, string> };
   readonly apps: string;
+  /** The keys of the app's webhook inbox. */
+  webhooks(app: string): WebhookKeys;
+  /** The set of apps with an inbox. */
+  readonly webhookApps: string;
   lease(key: string): string;
   state(state: string): string;
   readonly schema: string;
@@ -74,6 +100,17 @@ export function redisKeys(prefix: string): RedisKeys {
       },
     }),
     apps: `${prefix}:apps`,
+    webhooks: (app) => {
+      const tag = `${prefix}:wh:{wh:${encodePart(app)}}`;
+      const list = (state?: WebhookState) => (state === undefined ? `${tag}:list` : `${tag}:list:${state}`);
+      return {
+        indexes: [`${tag}:due`, `${tag}:held`, `${tag}:kept`, list(), list('pending'), list('done'), list('dead')],
+        record: `${tag}:r:`,
+        shop: `${tag}:shop:`,
+        list,
+      };
+    },
+    webhookApps: `${prefix}:wh:apps`,
     lease: (key) => `${prefix}:lease:${key}`,
     state: (state) => `${prefix}:state:${state}`,
     schema: `${prefix}:schema`,

@@ -16,7 +16,8 @@ export interface Script {
   readonly sha: string;
 }
 
-const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
+/** A script of `lua`, with its SHA-1. */
+export const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
 
 /** Runs `script` with `keys` and `args`, loading it when the server does not know it. */
 export async function runScript(

@@ -120,6 +120,30 @@ const V7 = `CREATE TABLE shoptoken_tokens_v7 (
    ) STRICT;
    CREATE INDEX shoptoken_oauth_states_expires_at ON shoptoken_oauth_states (expires_at);`;
 
+/** Version 8: the install time that settles a late `app/uninstalled`, and the webhook inbox. */
+const V8 = `ALTER TABLE shoptoken_tokens ADD COLUMN authorized_at INTEGER;
+   CREATE TABLE shoptoken_webhooks (
+     app TEXT NOT NULL,
+     webhook_id TEXT NOT NULL,
+     shop TEXT NOT NULL,
+     topic TEXT NOT NULL,
+     delivery TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'dead')),
+     attempts INTEGER NOT NULL,
+     run_at INTEGER NOT NULL,
+     owner TEXT,
+     lease_until INTEGER,
+     last_error TEXT,
+     received_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     keep_until INTEGER NOT NULL,
+     PRIMARY KEY (app, webhook_id)
+   ) STRICT;
+   CREATE INDEX shoptoken_webhooks_due ON shoptoken_webhooks (app, run_at, webhook_id) WHERE state = 'pending';
+   CREATE INDEX shoptoken_webhooks_received ON shoptoken_webhooks (app, received_at, webhook_id);
+   CREATE INDEX shoptoken_webhooks_shop ON shoptoken_webhooks (app, shop);
+   CREATE INDEX shoptoken_webhooks_kept ON shoptoken_webhooks (keep_until) WHERE state <> 'pending';`;
+
 const DESCRIPTIONS = [
   'token table',
   'refresh state of expiring offline tokens',
@@ -128,10 +152,11 @@ const DESCRIPTIONS = [
   'token grant and issue time',
   'client-credentials renewal index',
   'storage contract: rows keyed by app, renew_at, due indexes per app, leases, OAuth states',
+  'authorization time of offline tokens; the webhook inbox',
 ];
 
 /** Every version, in order. */
-export const SQLITE_MIGRATIONS: readonly Migration[] = [...SHIPPED, V7].map((sql, index) => ({
+export const SQLITE_MIGRATIONS: readonly Migration[] = [...SHIPPED, V7, V8].map((sql, index) => ({
   version: index + 1,
   description: DESCRIPTIONS[index]!,
   statements: [sql],
