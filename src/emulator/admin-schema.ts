@@ -1,13 +1,20 @@
 /**
  * The emulated Admin GraphQL schema (graphql-js): `shop`, `currentAppInstallation` and three
- * scoped connections that answer ACCESS_DENIED, shaped as Shopify's, when the token lacks a scope.
+ * scoped connections that answer ACCESS_DENIED, shaped as Shopify's, when the token lacks a scope;
+ * webhook subscriptions (admin-webhooks.ts) and fulfillment services (admin-fulfillment.ts).
  */
 
-import { buildSchema, GraphQLError } from 'graphql';
-import { coversScopes, expandScopes } from '../protocol/scopes.ts';
-import type { ShopState } from './shops.ts';
+import { buildSchema } from 'graphql';
+import { expandScopes } from '../protocol/scopes.ts';
+import { type AdminContext, connection } from './admin-context.ts';
+import { FULFILLMENT_SDL, fulfillmentRoot } from './admin-fulfillment.ts';
+import { WEBHOOK_SDL, webhookRoot } from './admin-webhooks.ts';
 
-export const adminSchema = buildSchema(`
+const BASE_SDL = `
+  scalar URL
+  scalar DateTime
+  type UserError { field: [String!] message: String! }
+  type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
   type Shop { name: String! email: String! myshopifyDomain: String! }
   type AccessScope { handle: String! description: String! }
   type AppInstallation { accessScopes: [AccessScope!]! }
@@ -24,13 +31,10 @@ export const adminSchema = buildSchema(`
     orders(first: Int!): OrderConnection
     customers(first: Int!): CustomerConnection
   }
-`);
+  type Mutation
+`;
 
-/** What a resolver may see: the shop and the scopes the token may use. */
-export interface AdminContext {
-  shop: ShopState;
-  scopes: readonly string[];
-}
+export const adminSchema = buildSchema([BASE_SDL, WEBHOOK_SDL, FULFILLMENT_SDL].join('\n'));
 
 /** The token's scopes as Shopify lists them: each write scope followed by the read it implies. */
 export function listedScopes(scopes: readonly string[]): string[] {
@@ -44,24 +48,12 @@ function describeScope(handle: string): string {
   return `${m[2] === 'write' ? 'Modify' : 'Read'} ${what}${m[1] ? ' (storefront)' : ''}`;
 }
 
-function requireScope(context: AdminContext, field: string, scope: string): void {
-  if (coversScopes(context.scopes, [scope])) return;
-  const requiredAccess = `\`${scope}\` access scope.`;
-  throw new GraphQLError(`Access denied for ${field} field. Required access: ${requiredAccess}`, {
-    extensions: { code: 'ACCESS_DENIED', documentation: 'https://shopify.dev/api/usage/access-scopes', requiredAccess },
-  });
-}
-
-function connection<T>(context: AdminContext, field: string, scope: string, items: T[], first: number) {
-  requireScope(context, field, scope);
-  if (first < 0 || first > 250) throw new GraphQLError('first must be between 0 and 250');
-  return { nodes: items.slice(0, first) };
-}
-
 type Args = { first: number };
 
 /** Root resolvers; graphql-js calls them as `(args, context)`. */
 export const adminRoot = {
+  ...webhookRoot,
+  ...fulfillmentRoot,
   shop: (_args: unknown, context: AdminContext) => ({
     name: context.shop.name,
     email: context.shop.email,

@@ -31,10 +31,13 @@ function authenticate(state: EmulatorState, request: Request, domain: string): T
   return record?.shop === domain ? record : undefined;
 }
 
-/** A simple cost: 1 per object field, plus `first` for connections. */
+/** A simple cost: 10 per mutation (reference §7.2), 1 per object field, plus `first` for connections. */
 function queryCost(document: DocumentNode, variables: Record<string, unknown>): number {
   let cost = 0;
   visit(document, {
+    OperationDefinition(node) {
+      if (node.operation === 'mutation') cost += 10;
+    },
     Field(node) {
       if (!node.selectionSet) return;
       cost += 1;
@@ -91,7 +94,7 @@ export async function graphqlEndpoint(state: EmulatorState, request: Request, do
     schema: adminSchema,
     document,
     rootValue: adminRoot,
-    contextValue: { shop: state.shop(domain), scopes: token.effectiveScopes },
+    contextValue: { shop: state.shop(domain), clientId: token.clientId, scopes: token.effectiveScopes, state },
     variableValues: variables,
     operationName: typeof body.operationName === 'string' ? body.operationName : null,
   });

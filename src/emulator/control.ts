@@ -1,6 +1,7 @@
 /**
  * The emulator's own endpoints under `/_emulator/`: what happened (grants, requests, shops) and
- * test controls (clock, revocation, install and uninstall, faults). POST bodies must be JSON
+ * test controls (clock, revocation, install and uninstall, faults; webhooks and fulfillment in
+ * control-webhooks.ts and control-fulfillment.ts). POST bodies must be JSON
  * (`Content-Type: application/json`), which a cross-site form cannot send. Bad input answers 400
  * `{"error", "problems": [every problem]}` and changes nothing.
  */
@@ -9,12 +10,16 @@ import type { Context, Hono } from 'hono';
 import { ConfigError } from '../errors.ts';
 import { isShopDomain, normalizeShop } from '../protocol/shop.ts';
 import type { ClockOwnership, EmulatorClock } from './clock.ts';
+import { mountFulfillmentControls } from './control-fulfillment.ts';
+import { invalid, jsonObject } from './control-input.ts';
+import { mountWebhookControls } from './control-webhooks.ts';
 import type { FaultRule, FaultTable } from './faults.ts';
-import { json, mediaType, readBody } from './http.ts';
+import { json } from './http.ts';
 import { checkInstall, type InstallInput, installApp, targetProblems, unknownFields } from './installations.ts';
 import type { RequestLog } from './request-log.ts';
 import type { EmulatorState } from './state.ts';
 import type { EmulatorShopView } from './types.ts';
+import { uninstallApp } from './webhook-events.ts';
 
 /** What the control endpoints act on. */
 export interface Controls {
@@ -25,28 +30,8 @@ export interface Controls {
   view(domain: string): EmulatorShopView;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** The JSON object of the request, or a 400/413 answer. */
-async function jsonObject(c: Context): Promise<Record<string, unknown> | Response> {
-  if (mediaType(c.req.raw) !== 'application/json') return json({ error: 'Content-Type must be application/json' }, 415);
-  const raw = await readBody(c.req.raw);
-  if (raw === null) return json({ error: 'The request body is too large' }, 413);
-  try {
-    const body: unknown = JSON.parse(raw);
-    if (isRecord(body)) return body;
-  } catch {
-    // Falls through to the error below.
-  }
-  return json({ error: 'The request body must be a JSON object' }, 400);
-}
-
-/** A 400 answer listing every problem of a control's input. */
-const invalid = (what: string, problems: readonly string[]) => json({ error: `invalid ${what}`, problems }, 400);
-
-/** `{"advanceSeconds": N}` or `{"setMs": N}` → `{"now": ms}`. */
-async function moveClock(c: Context, { clock }: Controls): Promise<Response> {
+/** `{"advanceSeconds": N}` or `{"setMs": N}` → `{"now": ms}`, once the webhooks then due are sent. */
+async function moveClock(c: Context, { clock, state }: Controls): Promise<Response> {
   const body = await jsonObject(c);
   if (body instanceof Response) return body;
   if (clock.ownership === 'injected') {
@@ -66,9 +51,9 @@ async function moveClock(c: Context, { clock }: Controls): Promise<Response> {
   if ((advanceSeconds === undefined) === (setMs === undefined))
     problems.push('send exactly one of advanceSeconds and setMs');
   if (problems.length > 0) return invalid('clock move', problems);
-  return json({
-    now: setMs === undefined ? clock.advance((advanceSeconds as number) * 1000) : clock.set(setMs as number),
-  });
+  const now = setMs === undefined ? clock.advance((advanceSeconds as number) * 1000) : clock.set(setMs as number);
+  await state.webhooks.deliverDue();
+  return json({ now });
 }
 
 /** `{"shop", "clientId"}` of a control that acts on one app's tokens on one shop. */
@@ -99,14 +84,16 @@ async function install(c: Context, { state }: Controls): Promise<Response> {
   return json({ installed: { shop: request.shop, clientId: request.clientId, scopes } });
 }
 
+/** `{"shop", "clientId"}` → `{"uninstalled": {shop, clientId}, "webhookIds"}`, once `app/uninstalled` was attempted. */
 async function uninstall(c: Context, { state }: Controls): Promise<Response> {
   const body = await jsonObject(c);
   if (body instanceof Response) return body;
   const checked = target(state, body, 'uninstall');
   if (checked instanceof Response) return checked;
   const [shop, clientId] = checked;
-  state.uninstall(shop, clientId);
-  return json({ uninstalled: { shop, clientId } });
+  const webhookIds = uninstallApp(state, shop, clientId);
+  await state.webhooks.deliverDue(webhookIds);
+  return json({ uninstalled: { shop, clientId }, webhookIds });
 }
 
 async function addFault(c: Context, { faults }: Controls): Promise<Response> {
@@ -138,4 +125,6 @@ export function mountControls(app: Hono, controls: Controls): void {
     faults.clear();
     return json({ cleared: true });
   });
+  mountWebhookControls(app, controls);
+  mountFulfillmentControls(app, controls);
 }

@@ -2,7 +2,8 @@
  * The local Shopify emulator: OAuth install (offline and per-user), the token endpoint (code,
  * refresh, client credentials, migration) and a minimal Admin API, served under `/{shop}/…` so
  * that shoptoken reaches it through one setting, the base-URL template
- * `http://127.0.0.1:PORT/{shop}`. Tests drive its clock, faults and request log.
+ * `http://127.0.0.1:PORT/{shop}`. It sends webhooks (with retries on its clock) and
+ * fulfillment-service callbacks to apps. Tests drive its clock, faults and request log.
  */
 
 // First: on a Node too old for shoptoken this fails with one clear message (see node-guard.ts).
@@ -20,15 +21,19 @@ import { authorizeGet, authorizePost, logout } from './authorize.ts';
 import { createClock } from './clock.ts';
 import { mountControls } from './control.ts';
 import { FaultTable, faultResponse, withoutFields } from './faults.ts';
+import { fetchStock, fetchTrackingNumbers, requestCancellation, requestFulfillment } from './fulfillment-requests.ts';
 import { checkInstall, checkTarget, installApp } from './installations.ts';
 import { checkOptions } from './options.ts';
 import { classify, RequestLog } from './request-log.ts';
 import { EmulatorState } from './state.ts';
 import { tokenEndpoint } from './token-endpoint.ts';
 import type { Emulator, EmulatorOptions, EmulatorShopView } from './types.ts';
+import { checkTrigger, createDeliveries, uninstallApp } from './webhook-events.ts';
 
 export type { EmulatorClock } from './clock.ts';
 export type { EmulatorFaults, FaultEndpoint, FaultRule } from './faults.ts';
+export type { CallbackResult, FulfillmentRequestInput, FulfillmentRequestResult } from './fulfillment-callbacks.ts';
+export type { OutboundOutcome } from './outbound.ts';
 export type { RequestLogEntry } from './request-log.ts';
 export type {
   Emulator,
@@ -41,15 +46,38 @@ export type {
   EmulatorUserSeed,
   GrantRecord,
 } from './types.ts';
+export type {
+  EmulatorWebhookHeaders,
+  EmulatorWebhookSubscriptionConfig,
+  EmulatorWebhooksConfig,
+  TriggerWebhookOptions,
+} from './webhook-config.ts';
+export type {
+  WebhookAttempt,
+  WebhookAttemptOutcome,
+  WebhookDeliveryRecord,
+  WebhookDeliveryState,
+} from './webhook-dispatcher.ts';
+export { RETRY_DELAYS_SECONDS } from './webhook-dispatcher.ts';
 
 type ShopHandler = (state: EmulatorState, request: Request, domain: string) => Response | Promise<Response>;
 
 /** The answer of a request whose connection is dropped unanswered. */
 const DROPPED = Symbol('dropped');
 
+/** While listening, how often the emulator looks for webhook attempts that came due in real time. */
+const DELIVERY_TICK_MS = 1000;
+
+/** The value, or a {@link ConfigError} listing the problems an operation answered. */
+function orThrow<T>(result: T | string[]): T {
+  if (Array.isArray(result)) throw new ConfigError(result);
+  return result;
+}
+
 function view(state: EmulatorState, domain: string): EmulatorShopView {
   const shop = state.shop(domain);
   return {
+    id: shop.id,
     domain: shop.domain,
     name: shop.name,
     email: shop.email,
@@ -88,8 +116,19 @@ function shopRoutes(app: Hono, state: EmulatorState): void {
  */
 export function createEmulator(options: EmulatorOptions): Emulator {
   const checked = checkOptions(options);
-  const clock = createClock(checked.now);
-  const state = new EmulatorState(checked, clock.now);
+  const ownClock = createClock(checked.now);
+  const state = new EmulatorState(checked, ownClock.now);
+  // Moving time sends the webhook attempts it made due (in the background).
+  const clock = {
+    ownership: ownClock.ownership,
+    now: ownClock.now,
+    advance: (ms: number) => kicked(ownClock.advance(ms)),
+    set: (ms: number) => kicked(ownClock.set(ms)),
+  };
+  function kicked(now: number): number {
+    state.webhooks.kick();
+    return now;
+  }
   const faults = new FaultTable();
   const log = new RequestLog();
   const app = new Hono();
@@ -150,10 +189,12 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         });
       });
       const { port } = server.address() as AddressInfo;
+      const ticker = setInterval(() => state.webhooks.kick(), DELIVERY_TICK_MS).unref();
       return {
         origin: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
         close: () =>
           new Promise<void>((resolve, reject) => {
+            clearInterval(ticker);
             server.close((error) => (error ? reject(error) : resolve()));
             server.closeAllConnections();
           }),
@@ -171,8 +212,31 @@ export function createEmulator(options: EmulatorOptions): Emulator {
       installApp(state, request);
     },
     uninstall(shop, clientId) {
-      state.uninstall(checkTarget(state, shop, clientId), clientId);
+      uninstallApp(state, shop, clientId);
+      state.webhooks.kick();
     },
+    async triggerWebhook(shop, clientId, topic, payload, triggerOptions = {}) {
+      const { headers } = triggerOptions;
+      const request = orThrow(checkTrigger(state, { shop, clientId, topic, payload, headers }));
+      const ids = createDeliveries(state, request);
+      await state.webhooks.deliverDue(ids);
+      return ids;
+    },
+    webhookDeliveries: () => state.webhooks.records(),
+    deliverDueWebhooks: () => state.webhooks.deliverDue(),
+    async redeliverWebhook(webhookId) {
+      const attempt = await state.webhooks.redeliver(webhookId);
+      if (!attempt) throw new ConfigError(['webhookId must be the id of a delivery']);
+      return attempt;
+    },
+    requestFulfillment: async (shop, clientId, input) =>
+      orThrow(await requestFulfillment(state, { ...input, shop, clientId })),
+    requestCancellation: async (shop, clientId, fulfillmentOrderId) =>
+      orThrow(await requestCancellation(state, { shop, clientId, fulfillmentOrderId })),
+    fetchStock: async (shop, clientId, stockOptions = {}) =>
+      orThrow(await fetchStock(state, { ...stockOptions, shop, clientId })),
+    fetchTrackingNumbers: async (shop, clientId, orderNames, trackingOptions = {}) =>
+      orThrow(await fetchTrackingNumbers(state, { ...trackingOptions, shop, clientId, orderNames })),
     clock: { now: clock.now, advance: clock.advance, set: clock.set },
     faults: { add: (rule) => faults.add(rule), clear: () => faults.clear() },
     requests: () => log.entries(),

@@ -5,18 +5,24 @@
 import { ConfigError } from '../errors.ts';
 import { normalizeShop } from '../protocol/shop.ts';
 import type { EmulatorAppConfig, EmulatorOptions, EmulatorShopSeed, EmulatorThrottle } from './types.ts';
+import { type CheckedWebhooks, checkedWebhooks, checkWebhooksConfig } from './webhook-config.ts';
 
 /** A scope handle as the authorize endpoint accepts it. */
 export const SCOPE_HANDLE = /^(unauthenticated_)?(read|write)_[a-z_]+$/;
 
+/** An app after checking: every field present. */
+export type CheckedApp = Required<Omit<EmulatorAppConfig, 'webhooks'>> & { webhooks: CheckedWebhooks };
+
 /** Options after checking, with defaults filled in. */
 export interface CheckedOptions {
-  apps: Required<EmulatorAppConfig>[];
+  apps: CheckedApp[];
   shops: EmulatorShopSeed[];
   /** The caller's clock, when it owns time. */
   now: (() => number) | undefined;
   codeTtlSeconds: number;
   throttle: EmulatorThrottle;
+  appTimeoutMs: number;
+  appFetch: NonNullable<EmulatorOptions['appFetch']>;
 }
 
 const isScopeList = (value: unknown): value is string[] =>
@@ -35,6 +41,7 @@ function checkApp(app: EmulatorAppConfig, where: string, problems: string[]): vo
   if (app.scopes !== undefined && !isScopeList(app.scopes)) {
     problems.push(`${where}.scopes must be an array of scope handles such as read_products`);
   }
+  checkWebhooksConfig(app.webhooks, `${where}.webhooks`, problems);
   if (!Array.isArray(app.redirectUrls) || app.redirectUrls.length === 0) {
     problems.push(`${where}.redirectUrls must be a non-empty array of http(s) URLs`);
     return;
@@ -144,6 +151,13 @@ export function checkOptions(options: EmulatorOptions): CheckedOptions {
       }
     }
   }
+  const timeout = options.appTimeoutMs;
+  if (timeout !== undefined && (!Number.isInteger(timeout) || timeout <= 0 || timeout > 60_000)) {
+    problems.push('appTimeoutMs must be an integer from 1 to 60000');
+  }
+  if (options.appFetch !== undefined && typeof options.appFetch !== 'function') {
+    problems.push('appFetch must be a function');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     apps: options.apps.map((app) => ({
@@ -152,10 +166,13 @@ export function checkOptions(options: EmulatorOptions): CheckedOptions {
       redirectUrls: [...app.redirectUrls],
       name: app.name ?? app.clientId,
       scopes: [...(app.scopes ?? [])],
+      webhooks: checkedWebhooks(app.webhooks),
     })),
     shops: options.shops ?? [],
     now: options.now,
     codeTtlSeconds: ttl ?? 60,
     throttle: { maximumAvailable: throttle?.maximumAvailable ?? 2000, restoreRate: throttle?.restoreRate ?? 100 },
+    appTimeoutMs: timeout ?? 5000,
+    appFetch: options.appFetch ?? ((url, init) => fetch(url, init)),
   };
 }

@@ -15,6 +15,8 @@ export interface ShopRecords {
 
 /** One shop's mutable state. */
 export interface ShopState {
+  /** Numeric, as Shopify's shop ids (`shop_id` of compliance payloads). */
+  id: number;
   domain: string;
   name: string;
   email: string;
@@ -78,6 +80,9 @@ function fakeRecords(shopName: string, seed: number): ShopRecords {
   };
 }
 
+/** The id of the first shop built; the others follow in order. */
+const FIRST_SHOP_ID = 68_000_000_001;
+
 /** Builds a shop from a seed (or from its domain alone, with the default staff). */
 export function buildShop(seed: EmulatorShopSeed, nextId: IdSource, index: number): ShopState {
   const shopName = seed.domain.slice(0, -'.myshopify.com'.length);
@@ -93,6 +98,7 @@ export function buildShop(seed: EmulatorShopSeed, nextId: IdSource, index: numbe
   }));
   const owner = users.find((user) => user.accountOwner) ?? users[0];
   return {
+    id: FIRST_SHOP_ID + index,
     domain: seed.domain,
     name: seed.name ?? titleCase(shopName),
     email: seed.email ?? owner?.email ?? `owner@${shopName}.example`,

@@ -1,15 +1,20 @@
 /**
  * Everything the emulator remembers, in memory: shops, authorization codes, issued tokens (by
- * SHA-256 digest, never by value), admin sessions and the grant log.
+ * SHA-256 digest, never by value), admin sessions, the grant log, webhook subscriptions and
+ * deliveries, fulfillment services and orders.
  */
 
 import { randomBytes } from 'node:crypto';
 import { compactScopes, parseScopes } from '../protocol/scopes.ts';
 import { digest, ExpiringGrants, type IssuedPair } from './expiring-grants.ts';
-import type { CheckedOptions } from './options.ts';
+import { FulfillmentStore } from './fulfillment-store.ts';
+import type { CheckedApp, CheckedOptions } from './options.ts';
+import { type OutboundRequest, type OutboundResult, sendToApp } from './outbound.ts';
 import { buildShop, createIdSource, type IdSource, type ShopState } from './shops.ts';
 import { Throttle } from './throttle.ts';
-import type { EmulatorAppConfig, GrantRecord } from './types.ts';
+import type { GrantRecord } from './types.ts';
+import { WebhookDispatcher } from './webhook-dispatcher.ts';
+import { WebhookSubscriptions } from './webhook-subscriptions.ts';
 
 export type AccessMode = 'offline' | 'online';
 
@@ -47,7 +52,7 @@ const slotKey = (shop: string, clientId: string) => `${shop} ${clientId}`;
 
 /** The emulator's memory. Domains passed in must already be canonical. */
 export class EmulatorState {
-  readonly apps: ReadonlyMap<string, Required<EmulatorAppConfig>>;
+  readonly apps: ReadonlyMap<string, CheckedApp>;
   readonly now: () => number;
   readonly codeTtlSeconds: number;
   readonly #shops = new Map<string, ShopState>();
@@ -62,11 +67,23 @@ export class EmulatorState {
   readonly expiring: ExpiringGrants;
   /** The Admin API's buckets. */
   readonly throttle: Throttle;
+  /** Webhook subscriptions, configured and created through the Admin API. */
+  readonly subscriptions: WebhookSubscriptions;
+  /** Webhook deliveries and their retries. */
+  readonly webhooks: WebhookDispatcher;
+  /** Fulfillment services and their fulfillment orders. */
+  readonly fulfillment = new FulfillmentStore();
+  /** Sends a request to an app (webhooks, fulfillment callbacks) with `appFetch` and `appTimeoutMs`. */
+  readonly sendToApp: (request: OutboundRequest) => Promise<OutboundResult>;
 
   constructor(options: CheckedOptions, now: () => number) {
     this.apps = new Map(options.apps.map((app) => [app.clientId, app]));
     this.now = now;
     this.throttle = new Throttle(options.throttle, now);
+    this.subscriptions = new WebhookSubscriptions(this.apps, now);
+    this.sendToApp = (request) => sendToApp(options.appFetch, request, options.appTimeoutMs);
+    const secretOf = (clientId: string) => this.apps.get(clientId)!.clientSecret;
+    this.webhooks = new WebhookDispatcher({ now, secretOf, send: this.sendToApp });
     this.expiring = new ExpiringGrants(now, {
       issue: (shop, clientId, scopes, expiresAt) => this.#issueAccess(shop, clientId, scopes, expiresAt),
       extend: (accessToken, expiresAt) => {

@@ -182,6 +182,22 @@ describe('shoptoken emulator', () => {
       const page = await (await fetch(authorize)).text();
       assert.match(page, /Install <span id="app-name">Fixture Fulfillment<\/span>/);
       assert.match(page, /write_fulfillments/, 'no scope parameter: the scopes of the configuration');
+      // [[webhooks.subscriptions]] of the toml: compliance topics are delivered without an install, to the uri under the app URL.
+      const app = { shop: 'dev-shop.myshopify.com', clientId: 'fixture-client-id-production' };
+      const trigger = await fetch(`${origin}/_emulator/webhooks/trigger`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...app, topic: 'shop/redact', payload: { shop_id: 1, shop_domain: app.shop } }),
+      });
+      assert.equal(trigger.status, 200, await trigger.clone().text());
+      const deliveries = (await (await fetch(`${origin}/_emulator/webhooks`)).json()) as {
+        uri: string;
+        apiVersion: string;
+      }[];
+      assert.deepEqual(
+        deliveries.map((d) => [d.uri, d.apiVersion]),
+        [['https://fixture-app.example.com/webhooks/compliance', '2026-10']],
+      );
     } finally {
       child.kill('SIGTERM');
     }

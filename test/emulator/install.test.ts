@@ -144,7 +144,7 @@ describe('uninstall controls', () => {
     assert.deepEqual(emulator.shop(SHOP)?.installations, { [APP.clientId]: ['write_products', 'read_orders'] });
     const response = await control(emulator, 'uninstall', { shop: SHOP, clientId: APP.clientId });
     assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { uninstalled: { shop: SHOP, clientId: APP.clientId } });
+    assert.deepEqual(await response.json(), { uninstalled: { shop: SHOP, clientId: APP.clientId }, webhookIds: [] });
     assert.deepEqual(emulator.shop(SHOP)?.installations, {});
   });
 });

@@ -124,6 +124,7 @@ describe('createEmulator options', () => {
       ],
     });
     assert.deepEqual(emulator.shop('seeded.myshopify.com'), {
+      id: 68_000_000_001,
       domain: 'seeded.myshopify.com',
       name: 'Seeded',
       email: 'ann@seeded.example',
