@@ -9,7 +9,7 @@ import { coversScopes } from '../protocol/scopes.ts';
 import { normalizeShop } from '../protocol/shop.ts';
 import { verifySignedQuery } from '../protocol/signed-query.ts';
 import { serializeCookie } from './cookies.ts';
-import { needsReauth } from './offline-usable.ts';
+import { needsReauth, stillInstalled } from './offline-usable.ts';
 import type { AuthRuntime } from './options.ts';
 import { escapeIframeResponse, redirectResponse, textResponse } from './responses.ts';
 import { type AuthLeg, STATE_TTL_SECONDS } from './state-store.ts';
@@ -79,5 +79,6 @@ async function chooseLeg(rt: AuthRuntime, shop: string): Promise<AuthLeg> {
   if (!offline || !coversScopes(offline.scopes, rt.options.scopes)) return 'install';
   const now = rt.now();
   const expired = offline.expiresAt !== null && offline.expiresAt.getTime() <= now;
-  return expired || needsReauth(offline, now) ? 'install' : 'login';
+  if (expired || needsReauth(offline, now)) return 'install';
+  return (await stillInstalled(rt, shop, offline)) ? 'login' : 'install';
 }

@@ -126,6 +126,10 @@ async function exchangeCode(
     ]);
   }
   if (token.kind === 'online') return token;
+  // Shopify had refused the stored token itself: the app was uninstalled, so this is a new install
+  // (afterAuth runs again), not a re-mint of the old one.
+  const previous = await rt.vault.offline(shop);
+  if (previous?.needsReauthReason === 'admin_unauthorized') await rt.vault.deleteShop?.(shop);
   const now = rt.now();
   await rt.vault.saveOffline({
     shop,
@@ -134,6 +138,8 @@ async function exchangeCode(
     expiresAt: at(now, token.expiresIn),
     refreshToken: token.refreshToken,
     refreshTokenExpiresAt: at(now, token.refreshTokenExpiresIn),
+    // A reinstall: a late `app/uninstalled` of the previous install must not delete this token.
+    authorizedAt: new Date(now),
   });
   return 'offline_saved';
 }

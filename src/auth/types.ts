@@ -52,7 +52,8 @@ export interface ShoptokenOptions {
    * it resolves the vault marks the install complete (`OfflineToken.installedAt`). Errors it throws
    * propagate out of `handle()` and leave the install unmarked: it is retried on the next sign-in
    * until it succeeds; make it idempotent. Re-minting the offline token (expiry, new scopes) of an
-   * installed shop does not call it again.
+   * installed shop does not call it again; a reinstall does (`app/uninstalled` deleted the shop's
+   * tokens, or the sign-in found the stored token refused by Shopify).
    */
   afterAuth?: (ctx: AfterAuthContext) => void | Promise<void>;
   /** Called when a user signed in to a shop whose install is complete (instead of `afterAuth`). */

@@ -53,6 +53,7 @@ export function checkOfflineInput(input: OfflineTokenInput): void {
     ...(refreshTokenExpiresAt === null || (isDate(refreshTokenExpiresAt) && refreshToken !== null)
       ? []
       : ['refreshTokenExpiresAt must be a Date with a refreshToken, else null']),
+    ...(input.authorizedAt == null || isDate(input.authorizedAt) ? [] : ['authorizedAt must be a Date or null']),
   ]);
 }
 

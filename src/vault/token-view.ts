@@ -5,6 +5,7 @@
 
 import { parseScopes } from '../protocol/scopes.ts';
 import type { TokenRow } from '../storage/types.ts';
+import type { NeedsReauthReason } from './events.ts';
 import type { OfflineToken, TokenMetadata } from './types.ts';
 
 const time = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
@@ -29,6 +30,8 @@ export function offlineToken(row: TokenRow, accessToken: string): OfflineToken {
       grant: row.grant,
       installedAt: time(row.installedAt),
       status: row.status,
+      needsReauthReason:
+        row.status === 'needs_reauth' ? ((row.lastRefreshError as NeedsReauthReason | null) ?? null) : null,
     },
     accessToken,
   );

@@ -5,6 +5,7 @@
 
 import type { AssociatedUser } from '../protocol/tokens.ts';
 import type { StateStorage, TokenGrant, TokenKind } from '../storage/types.ts';
+import type { NeedsReauthReason } from './events.ts';
 
 export type { TokenGrant, TokenKind } from '../storage/types.ts';
 
@@ -18,6 +19,12 @@ export interface OfflineTokenInput {
   /** Only for expiring offline tokens. */
   refreshToken: string | null;
   refreshTokenExpiresAt: Date | null;
+  /**
+   * When the merchant's authorization this token comes from was exchanged (the install flow gives
+   * the time of its code exchange). A late `app/uninstalled` older than this leaves the token alone;
+   * absent or `null` (an import: unknown), an `app/uninstalled` always deletes it.
+   */
+  authorizedAt?: Date | null;
 }
 
 /** What the install flow hands the vault after an online (per-user) code exchange. */
@@ -66,6 +73,12 @@ export interface OfflineToken extends TokenMetadata {
    * open the app again, whose next `/auth` runs the offline leg and stores a fresh, `active` token.
    */
   status: 'active' | 'needs_reauth';
+  /**
+   * Why the token needs re-authorization (`null` while `active`): `admin_unauthorized` when the
+   * Admin API refused the token itself — the app was uninstalled (or the token revoked), so the next
+   * install is a new one and runs `afterAuth` again; a refused refresh token, a lapsed one, …
+   */
+  needsReauthReason: NeedsReauthReason | null;
 }
 
 /** An online token as app code sees it. `accessToken` is non-enumerable, as on {@link OfflineToken}. */
@@ -122,6 +135,10 @@ export interface TokenVault {
   online(shop: string, userId: string): Promise<OnlineToken | null>;
   /** Deletes the user's online token (a sign-out); true when one was stored. */
   deleteOnline(shop: string, userId: string): Promise<boolean>;
+  /** Marks the shop's token `accessToken` refused for good (see `VaultCore.markNeedsReauth`). */
+  markNeedsReauth?(shop: string, reason: NeedsReauthReason, accessToken: string): Promise<boolean>;
+  /** Deletes every token of the shop (an uninstall found out by the install flow). */
+  deleteShop?(shop: string): Promise<number>;
   /** Records that the shop's install completed (its `afterAuth` succeeded); needs an offline token. */
   markInstalled(shop: string): Promise<void>;
   /** Metadata of every stored token (no values), ordered by shop, kind, user. */

@@ -34,6 +34,7 @@ import {
 import { isFresh, Refresher } from './refresher.ts';
 import { describeReason, markNeedsReauth, needsReauthError } from './row-marks.ts';
 import { ShopHolds } from './shop-hold.ts';
+import { applyScopes, applyUninstall, type UninstallOutcome } from './shop-lifecycle.ts';
 import { TokenCache, type TokenCacheOptions } from './token-cache.ts';
 import { offlineToken, rowMetadata, withAccessToken } from './token-view.ts';
 import type {
@@ -45,6 +46,7 @@ import type {
   TokenMetadata,
   TokenVault,
 } from './types.ts';
+import { WebhookInbox } from './webhook-inbox.ts';
 
 export { rowMetadata };
 
@@ -198,6 +200,47 @@ export class VaultCore implements TokenVault {
   get shopify(): { baseUrl: string; clientId: string | null; fetch: typeof fetch | undefined } {
     const client = this.#context.shopify;
     return { baseUrl: this.#baseUrl, clientId: client?.clientId ?? null, fetch: client?.fetch };
+  }
+
+  /**
+   * The store's webhook inbox for this vault's app, deliveries sealed under the vault's keys; `null`
+   * when the store has none (a user's store without `webhooks`).
+   */
+  webhookInbox(): WebhookInbox | null {
+    const storage = this.#records.storage.webhooks;
+    return storage ? new WebhookInbox(storage, this.#records.ring, this.#records.app) : null;
+  }
+
+  /**
+   * Records that Shopify uninstalled the app from `shop` (an `app/uninstalled` delivery triggered at
+   * `triggeredAt`, epoch ms, or `null` when unknown): deletes every token of the shop — offline,
+   * client credentials, each user's online token — so a reinstall runs the whole install flow and
+   * `afterAuth` again. A late delivery never deletes a newer install's tokens: when the offline token
+   * was authorized after `triggeredAt`, nothing is deleted (`reinstalled: true`). Runs as the shop's
+   * offline grant, so an install finishing at the same moment is ordered with it.
+   *
+   * @example
+   * const { deleted, reinstalled } = await vault.uninstalled(shop, delivery.triggeredAt?.epochMs ?? null);
+   */
+  async uninstalled(shop: string, triggeredAt: number | null): Promise<UninstallOutcome> {
+    checkShop(shop);
+    this.#cache.delete(shop);
+    const outcome = await applyUninstall(this.#context, shop, triggeredAt);
+    this.#cache.delete(shop);
+    return outcome;
+  }
+
+  /**
+   * Stores the scopes Shopify now grants on `shop` (an `app/scopes_update` delivery), unless its
+   * offline token was authorized after the change (`changedAt`, epoch ms, or `null`). True when it wrote.
+   *
+   * @example
+   * await vault.scopesUpdated(shop, payload.current, Date.parse(payload.updated_at));
+   */
+  async scopesUpdated(shop: string, scopes: readonly string[], changedAt: number | null): Promise<boolean> {
+    checkShop(shop);
+    this.#cache.delete(shop);
+    return applyScopes(this.#context, shop, scopes, changedAt);
   }
 
   /** The store's OAuth states, for the install flow's default state store (shared by every instance). */
@@ -539,6 +582,7 @@ export class VaultCore implements TokenVault {
           ...fields,
           expiresAt: input.expiresAt?.getTime() ?? null,
           refreshTokenExpiresAt: input.refreshTokenExpiresAt?.getTime() ?? null,
+          authorizedAt: input.authorizedAt?.getTime() ?? null,
         },
         this.#now(),
       ),

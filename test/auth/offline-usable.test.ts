@@ -30,6 +30,7 @@ function token(fields: {
     grant,
     installedAt: new Date(NOW),
     status,
+    needsReauthReason: status === 'needs_reauth' ? 'invalid_grant' : null,
   };
 }
 

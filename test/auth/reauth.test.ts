@@ -50,8 +50,16 @@ async function openTheApp(f: InstallFixture): Promise<Page> {
   return page;
 }
 
-/** The recovery: a fresh active token Shopify accepts, a working session, afterLogin with the new token. */
-async function assertRecovered(f: InstallFixture, page: Page, revoked: string): Promise<void> {
+/**
+ * The recovery: a fresh active token Shopify accepts, a working session, and the hook with the new
+ * token — `afterLogin` for a re-mint, `afterAuth` again when the app had been uninstalled.
+ */
+async function assertRecovered(
+  f: InstallFixture,
+  page: Page,
+  revoked: string,
+  hook: 'afterLogin' | 'afterAuth' = 'afterLogin',
+): Promise<void> {
   assert.equal(page.status, 200, page.body);
   assert.deepEqual(JSON.parse(page.body), { shop: SHOP, userId: f.userId(SHOP, 'Olivia'), hasOffline: true });
   const offline = await f.vault.offline(SHOP);
@@ -59,14 +67,16 @@ async function assertRecovered(f: InstallFixture, page: Page, revoked: string): 
   assert.notEqual(offline.accessToken, revoked);
   assert.equal(await adminStatus(f.emulator, SHOP, offline.accessToken), 200, 'Shopify accepts the new token');
   assert.ok(await admin(f).request('{ shop { name } }'));
-  assert.equal(f.afterAuth.length, 1, 'not a new install');
-  assert.equal(f.afterLogin.length, 1);
-  assert.equal(f.afterLogin[0]?.offline.accessToken, offline.accessToken, 'afterLogin sees the new token');
-  assert.equal(f.afterLogin[0]?.offline.status, 'active');
+  const reinstall = hook === 'afterAuth';
+  assert.equal(f.afterAuth.length, reinstall ? 2 : 1, reinstall ? 'a new install' : 'not a new install');
+  assert.equal(f.afterLogin.length, reinstall ? 0 : 1);
+  const seen = reinstall ? f.afterAuth[1] : f.afterLogin[0];
+  assert.equal(seen?.offline.accessToken, offline.accessToken, `${hook} sees the new token`);
+  assert.equal(seen?.offline.status, 'active');
 }
 
 describe('a shop that needs re-auth recovers through /auth', () => {
-  it('a non-expiring token revoked at Shopify (uninstall, Admin API 401): /auth re-mints it', async () => {
+  it('a non-expiring token revoked at Shopify (uninstall, Admin API 401): /auth installs anew, afterAuth again', async () => {
     const f = createInstallFixture({ expiringOfflineTokens: false });
     await f.install(SHOP);
     const revoked = (await f.vault.offline(SHOP))!.accessToken;
@@ -88,7 +98,7 @@ describe('a shop that needs re-auth recovers through /auth', () => {
       ],
       'the offline leg ran again, then the per-user leg',
     );
-    await assertRecovered(f, page, revoked);
+    await assertRecovered(f, page, revoked, 'afterAuth');
   });
 
   it('an expiring token whose refresh token was revoked, with time left: /auth re-mints it', async () => {
@@ -146,5 +156,26 @@ describe('a shop that needs re-auth recovers through /auth', () => {
       page.hops[0]?.setCookies.map((c) => c.split('=')[0]),
       ['__Host-shoptoken_state'],
     );
+  });
+
+  it('a sign-in asks Shopify about the stored token once; when Shopify cannot answer, the sign-in goes on', async () => {
+    const f = createInstallFixture({ expiringOfflineTokens: false });
+    await f.install(SHOP);
+    const token = (await f.vault.offline(SHOP))!.accessToken;
+    f.emulator.faults.add({ endpoint: 'graphql', status: 503 });
+    const browser = f.newBrowser(f.clock.now);
+    const signIn = await browser.navigate(`${APP_URL}/auth?shop=${SHOP}`);
+    assert.equal(new URL(signIn.url).origin, EMULATOR_ORIGIN, 'the sign-in page of the per-user leg');
+    const page = await browser.submit(signIn, { name: 'action', value: 'login' }, { user_id: f.userId(SHOP, 'Sam') });
+    assert.equal(page.status, 200, page.body);
+    assert.equal(new URL(page.url).origin, APP_URL, 'signed in');
+    assert.deepEqual(
+      f.emulator.grants().map((g) => g.accessMode),
+      ['offline', 'online', 'online'],
+      'no offline leg: the token was not refused',
+    );
+    assert.equal((await f.vault.offline(SHOP))?.accessToken, token);
+    assert.equal(f.afterAuth.length, 1);
+    assert.equal(f.afterLogin.length, 1);
   });
 });
