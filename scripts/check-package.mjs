@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const { createShoptoken, openDefaultVault } = await import('shoptoken');
+const { createShoptoken, createWebhooks, openDefaultVault } = await import('shoptoken');
 const { verifySignedQuery, verifyWebhook, signWebhookBody } = await import('shoptoken/protocol');
-const { shoptokenKoa } = await import('shoptoken/koa');
+const { shoptokenKoa, webhooksKoa } = await import('shoptoken/koa');
 const { shoptokenExpress } = await import('shoptoken/express');
 const { toWebRequest } = await import('shoptoken/node');
 const { createEmulator } = await import('shoptoken/emulator');
@@ -24,6 +24,8 @@ for (const fn of [
   toWebRequest,
   runStorageConformance,
   createSessionStorage,
+  createWebhooks,
+  webhooksKoa,
 ]) {
   assert.equal(typeof fn, 'function');
 }
@@ -57,6 +59,30 @@ try {
   const loaded = await createSessionStorage(vault).loadSession(`offline_${shop}`);
   assert.equal(loaded.accessToken, secretValue);
   assert.equal(typeof loaded.isActive, 'function');
+
+  // A delivery stored in the SQLite inbox, acknowledged, then handled with the shop's token.
+  const seen = [];
+  const webhooks = createWebhooks({
+    apiSecret: 'pkg-secret',
+    vault,
+    handlers: { 'orders/create': (ctx) => void seen.push([ctx.shop, ctx.adminError]) },
+  });
+  const delivery = '{"id":1}';
+  const received = await webhooks.handle(
+    new Request('https://app.example.com/webhooks', {
+      method: 'POST',
+      body: delivery,
+      headers: {
+        'x-shopify-hmac-sha256': signWebhookBody(delivery, 'pkg-secret'),
+        'x-shopify-topic': 'orders/create',
+        'x-shopify-shop-domain': shop,
+        'x-shopify-webhook-id': 'pkg-delivery-1',
+      },
+    }),
+  );
+  assert.equal(received.status, 200);
+  assert.deepEqual(await webhooks.drain(), { done: 1, retried: 0, dead: 0 });
+  assert.deepEqual(seen, [[shop, null]]);
 
   const emulator = createEmulator({
     apps: [{ clientId: 'pkg', clientSecret: 'pkg-secret', redirectUrls: ['https://app.example.com/auth/callback'] }],

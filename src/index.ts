@@ -99,6 +99,15 @@ export type {
   TokenStatus,
   TokenStorage,
 } from './storage/types.ts';
+export type {
+  WebhookClaim,
+  WebhookKey,
+  WebhookListQuery,
+  WebhookOutcome,
+  WebhookRecord,
+  WebhookState,
+  WebhookStorage,
+} from './storage/webhook-types.ts';
 export type { AppCredentialsStatus } from './vault/app-credentials.ts';
 export type { CoordinationOptions } from './vault/coordinate.ts';
 export type {
@@ -113,6 +122,7 @@ export { loadKeys } from './vault/key-source.ts';
 export { type Key, KeyRing, parseKeyList } from './vault/keyring.ts';
 export type { MigrationPlanEntry, MigrationResult, MigrationState, MigrationStatus } from './vault/migrator.ts';
 export type { RefreshOptions, ShopifyClientOptions } from './vault/refresh-options.ts';
+export type { UninstallOutcome } from './vault/shop-lifecycle.ts';
 export type { TokenCacheOptions } from './vault/token-cache.ts';
 export type {
   AppConnection,
@@ -125,3 +135,27 @@ export type {
   TokenVault,
 } from './vault/types.ts';
 export { type ImportCustomTokenOptions, type TokenOptions, VaultCore, type VaultCoreOptions } from './vault/vault.ts';
+export type { InboxDelivery, InboxEntry, WebhookInbox } from './vault/webhook-inbox.ts';
+export {
+  type ComplianceCustomer,
+  type ComplianceHandlers,
+  type CustomersDataRequestPayload,
+  type CustomersRedactPayload,
+  createWebhooks,
+  type FulfillmentCallbackContext,
+  type FulfillmentNotificationPayload,
+  type FulfillmentServiceHandlers,
+  type FulfillmentServiceInput,
+  type FulfillmentServiceResult,
+  registerFulfillmentService,
+  registerWebhooks,
+  type ShopRedactPayload,
+  type WebhookContext,
+  type WebhookHandler,
+  type WebhookRunReport,
+  type WebhookSubscriptionInput,
+  type WebhookSubscriptionResult,
+  type Webhooks,
+  type WebhooksOptions,
+  type WebhookVault,
+} from './webhooks/index.ts';

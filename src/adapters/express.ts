@@ -14,8 +14,10 @@ import '../node-guard.ts';
 
 import type { Request as ExpressRequest, RequestHandler } from 'express';
 import type { AppSession, Shoptoken } from '../auth/types.ts';
+import type { Webhooks } from '../webhooks/types.ts';
 import { sendWebResponse } from './node-http.ts';
 import { isFlowPath, unconvertedResponse, webRequest } from './request.ts';
+import { BODY_CONSUMED, inboundOf, isWebhookPath, writeAnswer } from './webhook-request.ts';
 
 /** What {@link shoptokenExpress} puts at `res.locals.shoptoken`. */
 export interface ShoptokenExpressLocals {
@@ -66,5 +68,30 @@ export function requireShoptokenSession(st: Shoptoken): RequestHandler {
         next();
       })
       .catch(next);
+  };
+}
+
+/**
+ * Answers Shopify's webhook deliveries and fulfillment callbacks on `webhooks`' paths; calls next()
+ * elsewhere. Mount it before `express.json()`: it reads the raw body the HMAC covers (or `req.body`
+ * when `express.raw()` kept it as a Buffer).
+ *
+ * @example
+ * app.use(webhooksExpress(webhooks)); // POST /webhooks, /fulfillment/…
+ * app.use(express.json());
+ */
+export function webhooksExpress(webhooks: Webhooks): RequestHandler {
+  return (req, res, next) => {
+    if (!isWebhookPath(webhooks, req.originalUrl)) {
+      next();
+      return;
+    }
+    (async () => {
+      const inbound = await inboundOf(webhooks, req, req.originalUrl, req.body);
+      if (inbound === 'consumed') throw new Error(BODY_CONSUMED);
+      const answer = inbound ? await webhooks.receive(inbound) : null;
+      if (answer && inbound) writeAnswer(res, answer, inbound);
+      else next();
+    })().catch(next);
   };
 }

@@ -13,7 +13,9 @@ import '../node-guard.ts';
 
 import type { Context, Middleware } from 'koa';
 import type { AppSession, Shoptoken } from '../auth/types.ts';
+import type { Webhooks } from '../webhooks/types.ts';
 import { isFlowPath, unconvertedResponse, webRequest } from './request.ts';
+import { BODY_CONSUMED, inboundOf, isWebhookPath } from './webhook-request.ts';
 
 /** What {@link shoptokenKoa} puts at `ctx.state.shoptoken`. */
 export interface ShoptokenKoaState {
@@ -64,5 +66,28 @@ export function requireShoptokenSession(st: Shoptoken): Middleware {
     if (result instanceof Response) return respond(ctx, result);
     ctx.state.shopSession = result;
     await next();
+  };
+}
+
+/**
+ * Answers Shopify's webhook deliveries and fulfillment callbacks on `webhooks`' paths; calls next()
+ * elsewhere. Mount it before any body parser: it reads the raw body the HMAC covers (or
+ * `ctx.request.rawBody` when a parser kept it).
+ *
+ * @example
+ * app.use(webhooksKoa(webhooks)); // POST /webhooks, /fulfillment/…
+ */
+export function webhooksKoa(webhooks: Webhooks): Middleware {
+  return async (ctx, next) => {
+    if (!isWebhookPath(webhooks, ctx.originalUrl)) return next();
+    const raw = (ctx.request as { rawBody?: unknown }).rawBody;
+    const inbound = await inboundOf(webhooks, ctx.req, ctx.originalUrl, raw);
+    if (inbound === 'consumed') throw new Error(BODY_CONSUMED);
+    const answer = inbound ? await webhooks.receive(inbound) : null;
+    if (!answer || !inbound) return next();
+    ctx.status = answer.status;
+    ctx.set(answer.headers);
+    if (inbound.body === null) ctx.set('connection', 'close');
+    ctx.body = inbound.method === 'HEAD' ? null : answer.body;
   };
 }

@@ -23,7 +23,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { AppSession, Shoptoken } from '../auth/types.ts';
+import type { Webhooks } from '../webhooks/types.ts';
 import { carriesMethod, isFlowPath, unconvertedResponse, webRequest } from './request.ts';
+import { BODY_CONSUMED, inboundOf, isWebhookPath, writeAnswer } from './webhook-request.ts';
 
 /**
  * The method, URL and headers of `req` as a web Request, or null when no web Request can carry it
@@ -152,6 +154,37 @@ export function shoptokenNode(st: Shoptoken, options: ShoptokenNodeOptions = {})
         await fail(res, error);
         return null;
       }
+    },
+  };
+}
+
+/**
+ * Webhook deliveries and fulfillment callbacks for a plain `node:http` server: answers `webhooks`'
+ * paths and resolves true; false for any other path. Never throws or rejects.
+ *
+ * @example
+ * const deliveries = webhooksNode(webhooks);
+ * createServer(async (req, res) => {
+ *   if (await deliveries.handle(req, res)) return;
+ * });
+ */
+export function webhooksNode(webhooks: Webhooks): {
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+} {
+  return {
+    async handle(req, res) {
+      const path = req.url ?? '/';
+      if (!isWebhookPath(webhooks, path)) return false;
+      try {
+        const inbound = await inboundOf(webhooks, req, path);
+        if (inbound === 'consumed') throw new Error(BODY_CONSUMED);
+        const answer = inbound ? await webhooks.receive(inbound) : null;
+        if (!answer || !inbound) return false;
+        writeAnswer(res, answer, inbound);
+      } catch (error) {
+        await fail(res, error);
+      }
+      return true;
     },
   };
 }

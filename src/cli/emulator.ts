@@ -12,7 +12,8 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { missingSettings, type ShoptokenConfig } from '../config/load.ts';
-import { createEmulator, type EmulatorOptions } from '../emulator/index.ts';
+import { createEmulator, type EmulatorAppConfig, type EmulatorOptions } from '../emulator/index.ts';
+import { DEFAULT_WEBHOOK_API_VERSION } from '../emulator/webhook-config.ts';
 import { ConfigError } from '../errors.ts';
 import { normalizeShop } from '../protocol/shop.ts';
 import { CONFIG_OPTION, cliConfig } from './config.ts';
@@ -92,8 +93,24 @@ function fromConfig(config: ShoptokenConfig): EmulatorOptions {
         redirectUrls,
         ...(config.appName ? { name: config.appName } : {}),
         ...(config.scopes ? { scopes: [...config.scopes] } : {}),
+        ...(config.webhookSubscriptions.length > 0 ? { webhooks: webhooksOf(config) } : {}),
       },
     ],
+  };
+}
+
+/**
+ * `[webhooks]` of shopify.app.toml as the emulator's subscriptions. A `uri` that is a path is
+ * relative to the app URL, as Shopify CLI reads it.
+ */
+function webhooksOf(config: ShoptokenConfig): NonNullable<EmulatorAppConfig['webhooks']> {
+  return {
+    apiVersion: config.apiVersion ?? DEFAULT_WEBHOOK_API_VERSION,
+    subscriptions: config.webhookSubscriptions.map((subscription) => ({
+      topics: [...subscription.topics],
+      complianceTopics: [...subscription.complianceTopics],
+      uri: new URL(subscription.uri, `${config.appUrl}/`).href,
+    })),
   };
 }
 

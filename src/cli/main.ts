@@ -36,6 +36,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'list stored tokens (metadata only, never values) [--json]',
     load: async () => (await import('./tokens-list.ts')).run,
   },
+  'webhooks list': {
+    summary: 'list webhook deliveries in the inbox (never payloads) [--state dead] [--shop X] [--json]',
+    load: async () => (await import('./webhooks-list.ts')).run,
+  },
+  'webhooks replay': {
+    summary: 'queue deliveries again (--id ID | --dead) [--shop X] [--json]',
+    load: async () => (await import('./webhooks-replay.ts')).run,
+  },
 };
 
 function help(): string {

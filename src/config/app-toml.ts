@@ -22,6 +22,20 @@ export interface AppToml {
   scopes: string[] | undefined;
   redirectUrls: string[] | undefined;
   apiVersion: string | undefined;
+  /** `[[webhooks.subscriptions]]`: what Shopify CLI deploys (and Shopify delivers without any API call). */
+  webhookSubscriptions: TomlWebhookSubscription[];
+}
+
+/** One `[[webhooks.subscriptions]]` entry. */
+export interface TomlWebhookSubscription {
+  /** Topics, e.g. `orders/create`. */
+  topics: string[];
+  /** Compliance topics (`customers/data_request`, `customers/redact`, `shop/redact`). */
+  complianceTopics: string[];
+  /** Where Shopify delivers: an https URL, or a path relative to `application_url` (as Shopify CLI allows). */
+  uri: string;
+  /** The subscription's name (`X-Shopify-Name`), when given. */
+  name: string | undefined;
 }
 
 /** The default file's name. */
@@ -70,6 +84,7 @@ export function readAppToml(path: string, problems: string[]): AppToml {
     scopes: undefined,
     redirectUrls: undefined,
     apiVersion: undefined,
+    webhookSubscriptions: [],
   };
   if (!existsSync(path)) {
     problems.push(`${file}: no such file in ${resolve(path, '..')}`);
@@ -116,6 +131,23 @@ export function readAppToml(path: string, problems: string[]): AppToml {
     read.scopes = required.map((scope) => scope.trim());
   }
   read.redirectUrls = field(table('auth').redirect_urls, '[auth] redirect_urls', isStrings, 'a list of URL strings');
-  read.apiVersion = field(table('webhooks').api_version, '[webhooks] api_version', isString, 'a string');
+  const webhooks = table('webhooks');
+  read.apiVersion = field(webhooks.api_version, '[webhooks] api_version', isString, 'a string');
+  const subscriptions = field(webhooks.subscriptions, '[[webhooks.subscriptions]]', Array.isArray, 'a list of tables');
+  for (const [index, entry] of (subscriptions ?? []).entries()) {
+    const where = `[[webhooks.subscriptions]] #${index + 1}`;
+    if (!isRecord(entry)) {
+      problems.push(`${file}: ${where} must be a table`);
+      continue;
+    }
+    const topics = field(entry.topics, `${where} topics`, isStrings, 'a list of strings') ?? [];
+    const compliance =
+      field(entry.compliance_topics, `${where} compliance_topics`, isStrings, 'a list of strings') ?? [];
+    const uri = field(entry.uri, `${where} uri`, isString, 'a URL or path string');
+    if (uri === undefined) problems.push(`${file}: ${where} needs a uri`);
+    if (topics.length + compliance.length === 0) problems.push(`${file}: ${where} needs topics or compliance_topics`);
+    const name = field(entry.name, `${where} name`, isString, 'a non-empty string');
+    if (uri !== undefined) read.webhookSubscriptions.push({ topics, complianceTopics: compliance, uri, name });
+  }
   return read;
 }

@@ -11,7 +11,14 @@
 import { basename } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { checkBaseUrlTemplate, DEFAULT_SHOPIFY_BASE_URL } from '../protocol/shop.ts';
-import { type AppToml, appTomlPath, DEFAULT_APP_TOML, findAppTomls, readAppToml } from './app-toml.ts';
+import {
+  type AppToml,
+  appTomlPath,
+  DEFAULT_APP_TOML,
+  findAppTomls,
+  readAppToml,
+  type TomlWebhookSubscription,
+} from './app-toml.ts';
 
 /** Where {@link loadConfig} looks. */
 export interface LoadConfigOptions {
@@ -69,6 +76,8 @@ export interface ShoptokenConfig {
   readonly apiVersion: string | undefined;
   /** `name`: shown on the emulator's consent page. */
   readonly appName: string | undefined;
+  /** `[[webhooks.subscriptions]]` of the app configuration file (empty without one). */
+  readonly webhookSubscriptions: readonly TomlWebhookSubscription[];
   /** `SHOPTOKEN_DATABASE_URL` as given (a path, `sqlite:`, `file:`); `undefined` for the default. */
   readonly database: string | undefined;
   /** `SHOPTOKEN_KEYS` (non-enumerable) and `SHOPTOKEN_KEY_FILE`. */
@@ -247,6 +256,7 @@ export function loadConfig(options: LoadConfigOptions): ShoptokenConfig {
     embedded: from('embedded', [[`${file} embedded`, toml?.embedded]]),
     apiVersion: from('apiVersion', [[`${file} [webhooks] api_version`, toml?.apiVersion]]),
     appName: from('appName', [[`${file} name`, toml?.name]]),
+    webhookSubscriptions: Object.freeze(toml?.webhookSubscriptions ?? []),
     database: from('database', [['SHOPTOKEN_DATABASE_URL', value(env, 'SHOPTOKEN_DATABASE_URL')]]),
     keyFile: value(env, 'SHOPTOKEN_KEY_FILE'),
     production: env.NODE_ENV === 'production',

@@ -10,6 +10,18 @@ export {
   processClientCredentialsResponse,
   requestClientCredentials,
 } from './client-credentials.ts';
+export {
+  type CallbackRefusal,
+  type FulfillmentCallback,
+  type FulfillmentNotification,
+  type FulfillmentQuery,
+  type FulfillmentRequestKind,
+  fulfillmentCallbackOf,
+  signFulfillmentQuery,
+  type VerifyFulfillmentQueryOptions,
+  verifyFulfillmentNotification,
+  verifyFulfillmentQuery,
+} from './fulfillment-callback.ts';
 export { type QueryInput, querySignatureMessage, signQuery, verifyHexHmac, verifyQueryHmac } from './hmac.ts';
 export {
   migrateToExpiringToken,
@@ -57,6 +69,7 @@ export {
   tokenUrl,
 } from './tokens.ts';
 export {
+  base64HmacMatches,
   parseTriggeredAt,
   signWebhookBody,
   type TriggeredAt,

@@ -10,7 +10,7 @@
  * values, the delivery is refused.
  */
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { normalizeShop } from './shop.ts';
 
 /** `shopify`: the `shopify-*` headers (preferred); `x-shopify`: the classic `X-Shopify-*` ones. */
@@ -57,10 +57,23 @@ export interface WebhookRefusal {
 
 export type WebhookCheck = { ok: true; delivery: WebhookDelivery } | WebhookRefusal;
 
+/**
+ * A request's headers: web `Headers`, or a record of lower-case names (Node's `req.headers`, where
+ * a repeated header is a list).
+ */
+export type HeaderSource = Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** The value of header `name` (lower case) in `headers`, a repeated one joined with `, `; undefined when absent. */
+export function headerValue(headers: HeaderSource, name: string): string | undefined {
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const value = headers[name];
+  return value === undefined ? undefined : typeof value === 'string' ? value : value.join(', ');
+}
+
 /** What {@link verifyWebhook} needs from the request. */
 export interface WebhookRequest {
   method: string;
-  headers: Headers;
+  headers: HeaderSource;
   /** The raw body, exactly as received. */
   body: Uint8Array;
 }
@@ -168,13 +181,29 @@ export function signWebhookBody(body: Uint8Array | string, secret: string): stri
   return createHmac('sha256', secret).update(body).digest('base64');
 }
 
-/** True when `hmac` is the body's HMAC under one of `secrets`; every secret is tried (constant time). */
-function hmacMatches(hmac: string, body: Uint8Array, secrets: readonly string[]): boolean {
+/** Keys made from secrets, reused: building a key per HMAC costs a third of the HMAC. A few secrets per app. */
+const HMAC_KEYS = new Map<string, KeyObject>();
+
+function hmacKey(secret: string): KeyObject {
+  let key = HMAC_KEYS.get(secret);
+  if (!key) {
+    if (HMAC_KEYS.size >= 64) HMAC_KEYS.clear();
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    HMAC_KEYS.set(secret, key);
+  }
+  return key;
+}
+
+/**
+ * True when `hmac` (base64) is the HMAC-SHA256 of `body` under one of `secrets`; every secret is
+ * tried, in constant time. Webhooks and fulfillment-service callbacks are signed this way.
+ */
+export function base64HmacMatches(hmac: string, body: Uint8Array | string, secrets: readonly string[]): boolean {
   if (!BASE64_HMAC.test(hmac)) return false;
   const given = Buffer.from(hmac, 'base64');
   let ok = false;
   for (const secret of secrets) {
-    const expected = createHmac('sha256', secret).update(body).digest();
+    const expected = createHmac('sha256', hmacKey(secret)).update(body).digest();
     if (timingSafeEqual(expected, given)) ok = true;
   }
   return ok;
@@ -199,11 +228,19 @@ export function verifyWebhook(request: WebhookRequest, options: VerifyWebhookOpt
   const max = options.maxBodyBytes ?? WEBHOOK_MAX_BODY_BYTES;
   if (request.body.byteLength > max) return refuse(413, `the body is larger than ${max} bytes`);
 
-  // One pass over the headers (a `get` per name re-validates the name each time).
   const sent = new Map<string, string>();
-  request.headers.forEach((value, name) => {
-    if (WANTED.has(name)) sent.set(name, value);
-  });
+  const { headers } = request;
+  if (headers instanceof Headers) {
+    // One pass over the headers (a `get` per name re-validates the name each time).
+    headers.forEach((value, name) => {
+      if (WANTED.has(name)) sent.set(name, value);
+    });
+  } else {
+    for (const name of WANTED) {
+      const value = headerValue(headers, name);
+      if (value !== undefined) sent.set(name, value);
+    }
+  }
   const hmacs: { family: WebhookHeaderFamily; value: string }[] = [];
   for (const family of ['shopify', 'x-shopify'] as const) {
     const value = sent.get(HEADERS[family].hmac);
@@ -211,7 +248,7 @@ export function verifyWebhook(request: WebhookRequest, options: VerifyWebhookOpt
   }
   if (hmacs.length === 0) return refuse(401, 'the delivery carries no HMAC header');
   // Every HMAC sent must verify: a forged header of one family cannot ride on a valid one of the other.
-  if (!hmacs.every(({ value }) => hmacMatches(value, request.body, options.secrets))) {
+  if (!hmacs.every(({ value }) => base64HmacMatches(value, request.body, options.secrets))) {
     return refuse(401, 'the HMAC does not match the body');
   }
 

@@ -146,6 +146,15 @@ describe('loadConfig: shopify.app.toml', () => {
     assert.equal(config.apiVersion, '2026-10');
     assert.equal(config.appName, 'Fixture Fulfillment');
     assert.equal(config.redirectUrls?.length, 3);
+    assert.deepEqual(config.webhookSubscriptions, [
+      { topics: ['app/uninstalled'], complianceTopics: [], uri: '/webhooks/app/uninstalled', name: undefined },
+      {
+        topics: [],
+        complianceTopics: ['customers/data_request', 'customers/redact', 'shop/redact'],
+        uri: '/webhooks/compliance',
+        name: undefined,
+      },
+    ]);
     assert.equal(config.sources.apiKey, 'shopify.app.toml client_id');
     const shoptoken = createShoptoken({ config, vault: vault() });
     assert.equal(shoptoken.options.redirectUri, 'https://fixture-app.example.com/auth/callback');
@@ -233,6 +242,19 @@ describe('loadConfig: shopify.app.toml', () => {
           'shopify.app.toml: embedded must be true or false',
           'shopify.app.toml: [access_scopes] scopes must be a string',
           'shopify.app.toml: [auth] redirect_urls holds a value that is not an http(s) URL',
+        ],
+      );
+      writeFileSync(
+        join(dir, 'shopify.app.toml'),
+        '[webhooks]\napi_version = "2026-10"\n[[webhooks.subscriptions]]\ntopics = "orders/create"\nuri = "/w"\n' +
+          '[[webhooks.subscriptions]]\ntopics = ["orders/paid"]\n',
+      );
+      assert.deepEqual(
+        configProblems(() => loadConfig({ env: {}, cwd: dir })).filter((p) => p.includes('webhooks')),
+        [
+          'shopify.app.toml: [[webhooks.subscriptions]] #1 topics must be a list of strings',
+          'shopify.app.toml: [[webhooks.subscriptions]] #1 needs topics or compliance_topics',
+          'shopify.app.toml: [[webhooks.subscriptions]] #2 needs a uri',
         ],
       );
     } finally {
