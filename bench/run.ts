@@ -14,6 +14,7 @@ import { refreshBench } from './refresh.bench.ts';
 import { storesBench } from './stores.bench.ts';
 import { vaultBench } from './vault.bench.ts';
 import { webhookBench } from './webhook.bench.ts';
+import { webhookHttpBench } from './webhook-http.bench.ts';
 
 const only = process.argv.slice(2);
 const benches: Record<string, () => Promise<{ lines: string[] }>> = {
@@ -26,6 +27,7 @@ const benches: Record<string, () => Promise<{ lines: string[] }>> = {
   contention: () => contentionBench(),
   'keeper-postgres': keeperPostgresBench,
   webhook: webhookBench,
+  'webhook-http': webhookHttpBench,
 };
 
 const unknown = only.filter((name) => !(name in benches));

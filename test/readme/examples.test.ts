@@ -203,3 +203,75 @@ describe('README: sessions, tokens, keys', () => {
     assert.equal(loadConfig({ env: { SHOPTOKEN_KEYS: key }, cwd: dir }).keys, key);
   });
 });
+
+describe('README: webhooks and fulfillment services', () => {
+  it('the webhooks block, as written: registers on install, handles a delivery, accepts a fulfillment request, answers stock', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shoptoken-readme-webhooks-'));
+    dirs.push(dir);
+    const walk = await walkthrough();
+    // The fulfillment scopes `registerFulfillmentService` and the accept mutation need.
+    const scopes =
+      'write_products,write_fulfillments,read_assigned_fulfillment_orders,write_assigned_fulfillment_orders';
+    const env: NodeJS.ProcessEnv = { ...walk.env, SCOPES: scopes };
+    await startEmulator(dir, env, walk.emulatorPort);
+    writeFileSync(join(dir, 'app.ts'), readmeBlock(readme, 'webhooks'));
+    const app = start(['--import', HOOK, 'app.ts'], { cwd: dir, env });
+    const output = collect(app);
+    await waitForApp(walk.appUrl, app, output);
+    const landed = await installOverHttp(walk.installUrl);
+    assert.equal(new URL(landed.url).origin, walk.appUrl, `${landed.visited.join('\n')}\n${output()}`);
+
+    const control = async (path: string, body: unknown) => {
+      const response = await fetch(`http://127.0.0.1:${walk.emulatorPort}/_emulator/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const target = { shop: 'dev-shop.myshopify.com', clientId: env.SHOPIFY_API_KEY };
+    // afterAuth subscribed the app to orders/create through the Admin API: the emulator delivers to it.
+    const { webhookIds } = (await control('webhooks/trigger', {
+      ...target,
+      topic: 'orders/create',
+      payload: { id: 4242 },
+    })) as {
+      webhookIds: string[];
+    };
+    assert.equal(webhookIds.length, 1, 'one subscription, made by registerWebhooks');
+    const request = (await control('fulfillment/request', {
+      ...target,
+      lineItems: [{ sku: 'SKU-1', quantity: 1 }],
+    })) as {
+      fulfillmentOrderId: string;
+      notification: { status: number };
+    };
+    assert.equal(request.notification.status, 200, 'the service registered by afterAuth was notified');
+    const stock = (await control('fulfillment/fetch-stock', { ...target, sku: 'SKU-1' })) as {
+      status: number;
+      body: unknown;
+    };
+    assert.deepEqual([stock.status, stock.body], [200, { 'SKU-1': 12 }]);
+
+    // The worker runs both after the acks: the order is logged, the request accepted with the offline token.
+    for (let i = 0; i < 100 && !/order on dev-shop\.myshopify\.com/.test(output()); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.match(output(), /order on dev-shop\.myshopify\.com \{ id: 4242 \}/);
+    // Only an accepted fulfillment order can be asked to cancel: the emulator refuses it before that.
+    const cancel = () =>
+      fetch(`http://127.0.0.1:${walk.emulatorPort}/_emulator/fulfillment/cancel`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...target, fulfillmentOrderId: request.fulfillmentOrderId }),
+      });
+    let cancelled = await cancel();
+    for (let i = 0; i < 100 && cancelled.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      cancelled = await cancel();
+    }
+    assert.equal(cancelled.status, 200, `the request was accepted by onNotification: ${await cancelled.text()}`);
+    assert.ok(!output().includes(env.SHOPIFY_API_SECRET!), 'the secret is never printed');
+    await stop(app);
+  });
+});
