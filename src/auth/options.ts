@@ -4,6 +4,7 @@
  */
 
 import { redirectUrlProblems } from '../config/load.ts';
+import { secretList } from '../config/secret-list.ts';
 import { ConfigError } from '../errors.ts';
 import { parseScopes } from '../protocol/scopes.ts';
 import { checkBaseUrlTemplate, DEFAULT_SHOPIFY_BASE_URL } from '../protocol/shop.ts';
@@ -113,15 +114,6 @@ function appOrigin(value: unknown, problems: string[]): string {
     problems.push('appUrl must be an origin only (no path, query or fragment)');
   }
   return url.origin;
-}
-
-function secretList(value: unknown, problems: string[]): string[] {
-  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as unknown[]) : null;
-  if (!list || list.length === 0 || !list.every((s) => typeof s === 'string' && s.length > 0)) {
-    problems.push('apiSecret must be a non-empty string or a non-empty list of non-empty strings (current first)');
-    return [];
-  }
-  return list as string[];
 }
 
 function scopeList(value: unknown, problems: string[]): string[] {

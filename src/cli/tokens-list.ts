@@ -11,6 +11,7 @@ import { rowMetadata } from '../vault/token-view.ts';
 import type { TokenMetadata } from '../vault/types.ts';
 import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
 import { type Command, parseCommandOptions } from './io.ts';
+import { table } from './table.ts';
 
 const USAGE = `usage: shoptoken tokens list [--json] [--database PATH] [--config NAME]
 
@@ -57,26 +58,22 @@ function toRecord(row: TokenRow): TokenListRecord {
 }
 
 /** An aligned table, one row per token. */
-function table(records: TokenListRecord[]): string {
+function recordsTable(records: TokenListRecord[]): string {
   const header = ['SHOP', 'KIND', 'USER', 'SCOPES', 'USER SCOPES', 'EXPIRES', 'REFRESH EXPIRES', 'CREATED', 'UPDATED'];
-  const rows = records.map((r) => [
-    r.shop,
-    r.kind,
-    r.userId ?? '-',
-    r.scopes.join(',') || '-',
-    r.associatedUserScopes?.join(',') || '-',
-    r.expiresAt ?? 'never',
-    r.refreshTokenExpiresAt ?? '-',
-    r.createdAt,
-    r.updatedAt,
-  ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return `${[header, ...rows].map(line).join('\n')}\n`;
+  return table(
+    header,
+    records.map((r) => [
+      r.shop,
+      r.kind,
+      r.userId ?? '-',
+      r.scopes.join(',') || '-',
+      r.associatedUserScopes?.join(',') || '-',
+      r.expiresAt ?? 'never',
+      r.refreshTokenExpiresAt ?? '-',
+      r.createdAt,
+      r.updatedAt,
+    ]),
+  );
 }
 
 /** Runs `shoptoken tokens list`. Exit 0 on success, 1 when the database does not exist. */
@@ -118,7 +115,7 @@ export const run: Command = async (argv, io) => {
   } else if (records.length === 0) {
     io.stdout.write(`no tokens stored in ${path}\n`);
   } else {
-    io.stdout.write(table(records));
+    io.stdout.write(recordsTable(records));
   }
   return 0;
 };

@@ -7,6 +7,7 @@
 import type { WebhookRecord, WebhookState } from '../storage/webhook-types.ts';
 import { CONFIG_OPTION, CONFIG_USAGE, cliConfig } from './config.ts';
 import { type Command, parseCommandOptions, UsageError } from './io.ts';
+import { table } from './table.ts';
 import { allRecords, STORE_OPTIONS, STORE_USAGE, withInbox } from './webhooks-store.ts';
 
 const USAGE = `usage: shoptoken webhooks list [--state pending|done|dead] [--shop SHOP] [--json]
@@ -47,25 +48,21 @@ function toRecord(record: WebhookRecord): WebhookListRecord {
   };
 }
 
-function table(records: WebhookListRecord[]): string {
+function recordsTable(records: WebhookListRecord[]): string {
   const header = ['WEBHOOK ID', 'SHOP', 'TOPIC', 'STATE', 'ATTEMPTS', 'RECEIVED', 'NEXT RUN', 'LAST ERROR'];
-  const rows = records.map((r) => [
-    r.webhookId,
-    r.shop,
-    r.topic,
-    r.state,
-    String(r.attempts),
-    r.receivedAt,
-    r.runAt ?? '-',
-    r.lastError ?? '-',
-  ]);
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return `${[header, ...rows].map(line).join('\n')}\n`;
+  return table(
+    header,
+    records.map((r) => [
+      r.webhookId,
+      r.shop,
+      r.topic,
+      r.state,
+      String(r.attempts),
+      r.receivedAt,
+      r.runAt ?? '-',
+      r.lastError ?? '-',
+    ]),
+  );
 }
 
 /** Runs `shoptoken webhooks list`. */
@@ -98,6 +95,6 @@ export const run: Command = async (argv, io) => {
   });
   if (values.json) io.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
   else if (records.length === 0) io.stdout.write('no webhook deliveries\n');
-  else io.stdout.write(table(records));
+  else io.stdout.write(recordsTable(records));
   return 0;
 };

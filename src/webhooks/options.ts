@@ -3,6 +3,7 @@
  * (ConfigError), each naming its option; secrets are kept out of the resolved options.
  */
 
+import { secretList } from '../config/secret-list.ts';
 import { ConfigError } from '../errors.ts';
 import { WEBHOOK_MAX_BODY_BYTES } from '../protocol/webhook.ts';
 import type { WebhookInbox } from '../vault/webhook-inbox.ts';
@@ -51,15 +52,6 @@ function integer(name: string, value: unknown, fallback: number, min: number, pr
     return fallback;
   }
   return value as number;
-}
-
-function secretList(value: unknown, problems: string[]): string[] {
-  const list = typeof value === 'string' ? [value] : Array.isArray(value) ? (value as unknown[]) : null;
-  if (!list || list.length === 0 || !list.every((s) => typeof s === 'string' && s.length > 0)) {
-    problems.push('apiSecret must be a non-empty string or a non-empty list of non-empty strings (current first)');
-    return [];
-  }
-  return list as string[];
 }
 
 function handlerMap(value: unknown, problems: string[]): Map<string, WebhookHandler> {

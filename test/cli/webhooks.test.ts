@@ -4,41 +4,18 @@
  */
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openSqliteStorage } from '../../src/storage/sqlite.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { deliveryRequest, inbox } from '../webhooks/fixture.ts';
 
-const repo = resolve(import.meta.dirname, '../..');
-const nodeBin = join(repo, 'node_modules/.bin/node');
 const dir = mkdtempSync(join(tmpdir(), 'shoptoken-cli-webhooks-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(nodeBin, [join(repo, 'src/cli/main.ts'), ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(args, { env, cwd: dir });
 
 describe('shoptoken webhooks', () => {
   it('lists deliveries without payloads, replays dead letters, and the app then runs them', async () => {

@@ -16,7 +16,7 @@ import { createEmulator, type EmulatorAppConfig } from '../../src/emulator/index
 import { openVault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
 import { createWebhooks } from '../../src/webhooks/index.ts';
-import { registerFulfillmentService } from '../../src/webhooks/register.ts';
+import { registerFulfillmentService, registerWebhooks } from '../../src/webhooks/register.ts';
 import type { WebhookContext, WebhooksOptions } from '../../src/webhooks/types.ts';
 import { Browser } from '../helpers/browser.ts';
 import {
@@ -204,6 +204,30 @@ describe('webhooks against the emulator', () => {
     assert.deepEqual(await s.webhooks.drain(), { done: 1, retried: 0, dead: 0 });
     assert.equal(requests.length, 1);
     assert.equal(requests[0]?.adminError?.code, 'ERR_NEEDS_REAUTH');
+  });
+});
+
+describe('registerWebhooks against the emulator', () => {
+  it('creates API subscriptions the emulator then delivers to, and reports Shopify’s refusals per topic', async () => {
+    const seen: string[] = [];
+    const s = setup({
+      topics: [],
+      webhooks: { handlers: { 'products/update': ({ topic }) => void seen.push(topic) } },
+    });
+    await s.install();
+    const uri = `${APP_URL}/webhooks`;
+    const results = await registerWebhooks(s.vault.admin(SHOP), [
+      { topic: 'products/update', uri },
+      { topic: 'PRODUCTS_UPDATE', uri },
+    ]);
+    assert.equal(results.length, 2);
+    assert.ok(results[0]?.id, 'created');
+    assert.deepEqual(results[0]?.errors, []);
+    assert.equal(results[1]?.id, null, 'the same topic and address again: refused');
+    assert.equal(results[1]?.errors.length, 1);
+    await s.emulator.triggerWebhook(SHOP, API_KEY, 'products/update', { id: 3 });
+    await s.webhooks.drain();
+    assert.deepEqual(seen, ['products/update']);
   });
 });
 
