@@ -14,6 +14,11 @@
  * - **The holder settles.** `settle` and `extend` write only while `owner` still holds the claim.
  * - **Order.** Claims take the soonest `runAt` first (ties by webhook id, bytewise); `list` orders
  *   by (`receivedAt`, `webhookId`), the id bytewise.
+ *
+ * Times are the caller's clock, not the store's: an instance whose clock runs ahead may take over
+ * a claim that has not really ended, and then a handler runs twice — never zero times (at least
+ * once). A claim whose end has passed stays its holder's (`settle`, `extend`) until another
+ * claimant takes it over.
  */
 
 /** `pending`: to run (now or at `runAt`); `done`: its handler succeeded; `dead`: it failed every attempt. */
@@ -23,7 +28,7 @@ export type WebhookState = 'pending' | 'done' | 'dead';
 export interface WebhookKey {
   /** The app's client id; `''` for the one app of a single-app store. */
   app: string;
-  /** `X-Shopify-Webhook-Id`: unique per delivery, kept by Shopify's retries. */
+  /** `X-Shopify-Webhook-Id`: unique per delivery, kept by Shopify's retries; never empty. */
   webhookId: string;
 }
 

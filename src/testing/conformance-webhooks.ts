@@ -207,7 +207,7 @@ export function webhookRules(open: StorageFactory, shared: boolean): void {
       await webhooks.claim({ app, owner: 'w', now: 1_000_000, leaseMs: 10, limit: 9 });
       await webhooks.settle(other, 'w', settled('done', 1_000_001, 5000));
       await webhooks.settle(redact, 'w', { ...settled('pending', 1_000_001, 5000), runAt: 2_000_000 });
-      assert.equal((await webhooks.purge(4999, 100)) >= 0, true);
+      await webhooks.purge(4999, 1000);
       assert.ok(await webhooks.get(other), 'not yet');
       await webhooks.purge(5000, 1000);
       assert.equal(await webhooks.get(other), null);

@@ -53,6 +53,7 @@ export class WebhookInbox {
   /** Stores a new delivery; false when its webhook id is a duplicate (see `WebhookStorage.add`). */
   add(delivery: InboxDelivery): Promise<boolean> {
     const { webhookId, shop, topic, receivedAt, keepUntil } = delivery;
+    if (webhookId === '') throw new TypeError('a webhook id is never empty');
     return this.#storage.add({
       app: this.app,
       webhookId,
