@@ -61,7 +61,8 @@ export const WEBHOOK_SDL = `
   }
 `;
 
-interface InputArg {
+/** The `webhookSubscription` input of the create and update mutations. */
+export interface InputArg {
   uri?: string | null;
   callbackUrl?: string | null;
   format?: 'JSON' | 'XML' | null;
