@@ -57,7 +57,7 @@ export async function applyScopes(
     // A token authorized after the change was granted the scopes of that authorization already.
     if (updatedAt !== null && row.authorizedAt !== null && row.authorizedAt > updatedAt) return false;
     const next = { ...row, scopes: formatted, updatedAt: ctx.now() };
-    if (await ctx.records.storage.swap(row, { accessToken: row.accessToken }, next)) return true;
+    if (await ctx.records.swap(row, next)) return true;
   }
   return false;
 }
