@@ -69,16 +69,26 @@ export async function handleBegin(rt: AuthRuntime, url: URL, head = false): Prom
 
 /**
  * The per-user leg alone when the shop's offline token is usable: it covers the configured scopes,
- * has not expired (a token without `expiresAt` never does), and Shopify has not refused it for good
- * (see {@link needsReauth}: marked `needs_reauth`, or its refresh token lapsed). Otherwise the
- * install leg mints a new offline token first (stored `active`) — a re-mint when the shop was
- * installed before, so not a new install: the sign-in after it calls `afterLogin`.
+ * Shopify has not refused it for good (see {@link needsReauth}: marked `needs_reauth`, or its
+ * refresh token lapsed), it has not expired — an expiring one that has is refreshed first, as any
+ * use of it would be — and Shopify still accepts it ({@link stillInstalled}). Otherwise the install
+ * leg mints a new offline token first (stored `active`): a re-mint when the shop was installed
+ * before, so not a new install (the sign-in after it calls `afterLogin`), unless Shopify refused the
+ * stored token itself (an uninstall: the install is a new one).
  */
 async function chooseLeg(rt: AuthRuntime, shop: string): Promise<AuthLeg> {
-  const offline = await rt.vault.offline(shop);
+  let offline = await rt.vault.offline(shop);
   if (!offline || !coversScopes(offline.scopes, rt.options.scopes)) return 'install';
   const now = rt.now();
-  const expired = offline.expiresAt !== null && offline.expiresAt.getTime() <= now;
-  if (expired || needsReauth(offline, now)) return 'install';
+  if (needsReauth(offline, now)) return 'install';
+  if (offline.expiresAt !== null && offline.expiresAt.getTime() <= now) {
+    if (!offline.expiring || !rt.vault.token) return 'install';
+    try {
+      offline = await rt.vault.token(shop);
+    } catch {
+      // Refused for good (the shop is marked), Shopify unreachable, …: the offline leg mints a new one.
+      return 'install';
+    }
+  }
   return (await stillInstalled(rt, shop, offline)) ? 'login' : 'install';
 }

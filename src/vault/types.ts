@@ -135,6 +135,8 @@ export interface TokenVault {
   online(shop: string, userId: string): Promise<OnlineToken | null>;
   /** Deletes the user's online token (a sign-out); true when one was stored. */
   deleteOnline(shop: string, userId: string): Promise<boolean>;
+  /** The shop's offline token, refreshed when due (see `VaultCore.token`). */
+  token?(shop: string): Promise<OfflineToken>;
   /** Marks the shop's token `accessToken` refused for good (see `VaultCore.markNeedsReauth`). */
   markNeedsReauth?(shop: string, reason: NeedsReauthReason, accessToken: string): Promise<boolean>;
   /** Deletes every token of the shop (an uninstall found out by the install flow). */

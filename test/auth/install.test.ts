@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { APP_URL, createInstallFixture, SCOPES } from '../helpers/install-fixture.ts';
+import { API_KEY, APP_URL, createInstallFixture, SCOPES } from '../helpers/install-fixture.ts';
 
 const SHOP = 'cool-shop.myshopify.com';
 const STATE_COOKIE = '__Host-shoptoken_state';
@@ -178,7 +178,7 @@ describe('install: one install, both tokens', () => {
     assert.equal(f.afterLogin.length, 1);
   });
 
-  it('re-mints an expired offline token through the install leg, without a new afterAuth', async () => {
+  it('refreshes an expired expiring offline token at sign-in: no new offline grant, no new afterAuth', async () => {
     const f = createInstallFixture();
     await f.install(SHOP);
     const before = await f.vault.offline(SHOP);
@@ -189,22 +189,47 @@ describe('install: one install, both tokens', () => {
     assert.equal(page.status, 200);
     assert.equal(f.browser.count('POST'), 1, 'no consent: the app is installed with these scopes');
     assert.deepEqual(
-      f.emulator.grants().map((g) => [g.accessMode, g.expiring]),
+      f.emulator.grants().map((g) => [g.grantType, g.accessMode]),
       [
-        ['offline', true],
-        ['online', false],
-        ['offline', true],
-        ['online', false],
+        ['authorization_code', 'offline'],
+        ['authorization_code', 'online'],
+        ['refresh_token', 'offline'],
+        ['authorization_code', 'online'],
       ],
-      'a new offline grant, then the per-user leg',
+      'the refresh token was used, then the per-user leg',
     );
     const after = await f.vault.offline(SHOP);
     assert.equal(after?.expiresAt?.getTime(), f.clock.now() + 3600 * 1000);
     assert.notEqual(after?.accessToken, before.accessToken);
     assert.equal(after?.installedAt?.getTime(), before.installedAt.getTime(), 'still the same install');
-    assert.equal(f.afterAuth.length, 1, 'a re-mint is not a new install');
+    assert.equal(f.afterAuth.length, 1, 'not a new install');
     assert.equal(f.afterLogin.length, 1);
     assert.equal(f.afterLogin[0]?.offline.accessToken, after?.accessToken);
+  });
+
+  it('re-mints an expired offline token through the install leg when its refresh is refused', async () => {
+    const f = createInstallFixture();
+    await f.install(SHOP);
+    const before = await f.vault.offline(SHOP);
+    f.emulator.revokeRefreshTokens(SHOP, API_KEY);
+    f.clock.advance(3601 * 1000);
+    const page = await f.browser.navigate(`${APP_URL}/auth?shop=${SHOP}`);
+    assert.equal(page.status, 200);
+    assert.deepEqual(
+      f.emulator.grants().map((g) => [g.grantType, g.accessMode, g.status]),
+      [
+        ['authorization_code', 'offline', 200],
+        ['authorization_code', 'online', 200],
+        ['refresh_token', 'offline', 401],
+        ['authorization_code', 'offline', 200],
+        ['authorization_code', 'online', 200],
+      ],
+    );
+    const after = await f.vault.offline(SHOP);
+    assert.equal(after?.status, 'active');
+    assert.notEqual(after?.accessToken, before?.accessToken);
+    assert.equal(f.afterAuth.length, 1, 'a re-mint is not a new install');
+    assert.equal(f.afterLogin.length, 1);
   });
 
   it('keeps using an offline token that never expires, however old', async () => {
