@@ -20,6 +20,9 @@ export type RunOutcome = 'done' | 'retried' | 'dead' | 'lost';
 /** Shopify's access-token prefixes: a token in an error message is never stored. */
 const TOKEN_LIKE = /\bshp[a-z]{2}_[A-Za-z0-9_-]+/g;
 
+/** How long after an uninstall Shopify sends `shop/redact` (shopify-protocol §6.5). */
+const SHOP_REDACT_DELAY_MS = 48 * 3_600_000;
+
 /** A short description of a failure for `lastError`: its code or name and message, tokens removed. */
 export function describeFailure(error: unknown): string {
   const label = error instanceof ShoptokenError ? error.code : error instanceof Error ? error.name : typeof error;
@@ -99,11 +102,16 @@ async function builtIn(rt: ResolvedWebhooks, ctx: WebhookContext): Promise<Webho
       if (current) await rt.vault.scopesUpdated(ctx.shop, current, Number.isFinite(changedAt) ? changedAt : null);
       return rt.handlers.get(ctx.topic);
     }
-    case 'shop/redact':
-      await rt.vault.deleteShop(ctx.shop);
-      await rt.inbox.deleteShop(ctx.shop, ctx.webhookId);
-      withoutAdmin(ctx, new ShoptokenError('ERR_NEEDS_REAUTH', `the data of ${ctx.shop} was erased (shop/redact)`));
+    case 'shop/redact': {
+      // Sent 48 h after an uninstall: a shop installed again since then keeps what its new install holds.
+      const uninstalledBy = ctx.triggeredAt ? ctx.triggeredAt.epochMs - SHOP_REDACT_DELAY_MS : null;
+      ctx.uninstall = await rt.vault.uninstalled(ctx.shop, uninstalledBy);
+      if (!ctx.uninstall.reinstalled) {
+        await rt.inbox.deleteShop(ctx.shop, ctx.webhookId);
+        withoutAdmin(ctx, new ShoptokenError('ERR_NEEDS_REAUTH', `the data of ${ctx.shop} was erased (shop/redact)`));
+      }
       return (rt.compliance.shopRedact as WebhookHandler | undefined) ?? rt.handlers.get(ctx.topic);
+    }
     case 'customers/data_request':
       return (rt.compliance.customersDataRequest as WebhookHandler | undefined) ?? rt.handlers.get(ctx.topic);
     case FULFILLMENT_TOPIC:

@@ -51,7 +51,10 @@ export interface WebhookContext<Payload = unknown> {
   admin: TokenAwareAdminClient;
   /** Why `admin` cannot be used, or `null` when the shop's token was valid when the run started. */
   adminError: ShoptokenError | null;
-  /** For `app/uninstalled`: what the inbox did with the shop's tokens before the handler ran. */
+  /**
+   * For `app/uninstalled` and `shop/redact`: what the inbox did with the shop's tokens before the
+   * handler ran (`reinstalled`: nothing, the shop was installed again since).
+   */
   uninstall?: UninstallOutcome;
 }
 
@@ -92,7 +95,11 @@ export interface ShopRedactPayload {
 export interface ComplianceHandlers {
   customersDataRequest?: WebhookHandler<CustomersDataRequestPayload>;
   customersRedact?: WebhookHandler<CustomersRedactPayload>;
-  /** Runs after shoptoken erased the shop's tokens and queued deliveries; erase the app's own data here. */
+  /**
+   * Runs after shoptoken erased the shop's tokens and queued deliveries; erase the app's own data
+   * here. When the shop was installed again within the 48 hours (`ctx.uninstall.reinstalled`),
+   * shoptoken erased nothing of the new install.
+   */
   shopRedact?: WebhookHandler<ShopRedactPayload>;
 }
 

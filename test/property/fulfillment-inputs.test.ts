@@ -36,7 +36,13 @@ const request = fc.record({
     'fulfillment_order_notification',
     'x',
   ),
-  params: fc.array(param, { maxLength: 6 }),
+  // Random parameters, or a well-formed query (a shop and a fresh timestamp) with random extras.
+  params: fc.oneof(
+    fc.array(param, { maxLength: 6 }),
+    fc
+      .tuple(fc.array(param, { maxLength: 2 }), fc.array(param, { maxLength: 2 }))
+      .map(([before, after]) => [...before, 'shop=cool-shop.myshopify.com', 'timestamp=FRESH', ...after]),
+  ),
   body: fc.oneof(
     fc.constantFrom('{"kind":"FULFILLMENT_REQUEST"}', '{"kind":"CANCELLATION_REQUEST"}', '{"kind":1}'),
     junk,

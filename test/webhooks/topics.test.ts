@@ -130,6 +130,20 @@ describe('built-in topics', () => {
     assert.ok(await vault.offline(OTHER));
   });
 
+  it('shop/redact after a reinstall within its 48 hours erases nothing of the new install', async () => {
+    const seen: WebhookContext[] = [];
+    const { webhooks, vault } = inbox({ compliance: { shopRedact: (ctx) => void seen.push(ctx as WebhookContext) } });
+    // Triggered 48 h after an uninstall at 2026-11-29T10:00Z; reinstalled a day after that uninstall.
+    await saveToken(vault, SHOP, new Date(Date.parse('2026-11-30T10:00:00Z')));
+    await webhooks.handle(deliveryRequest({ webhookId: 'pending-order' }));
+    const body = JSON.stringify({ shop_id: 954889, shop_domain: SHOP });
+    await webhooks.handle(deliveryRequest({ topic: 'shop/redact', body, triggeredAt: '2026-12-01T10:00:00Z' }));
+    await webhooks.drain();
+    assert.ok(await vault.offline(SHOP), 'the new install keeps its token');
+    assert.deepEqual(seen[0]?.uninstall, { deleted: 0, reinstalled: true });
+    assert.ok(await vault.webhookInbox()?.get('pending-order'), 'and its deliveries');
+  });
+
   it('customers/data_request and customers/redact reach their hooks with typed payloads', async () => {
     const calls: string[] = [];
     let redact: CustomersRedactPayload | undefined;
