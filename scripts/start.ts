@@ -1,16 +1,19 @@
 /**
- * `npm start`: the demo. Starts the local Shopify emulator and the example Koa app on the embedded
- * SQLite default, and prints one URL to open.
+ * `npm start`: the demo. Starts the local Shopify emulator and the example Koa app — a fulfillment
+ * service — on the embedded SQLite default, and prints one URL to open.
  *
  * The emulator keeps its state in memory, so the demo starts from an empty database each run
  * (`.shoptoken/demo.db`); inspect it with `npm run shoptoken -- tokens list --database .shoptoken/demo.db`.
+ * The vault, the install flow and the webhook inbox all read the emulator's clock, so the app
+ * page's "Three weeks pass" moves every clock of the demo at once.
  */
 
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { createDemoApp } from '../examples/koa-demo/app.ts';
-import { createShoptoken } from '../src/auth/index.ts';
+import { createDemoService } from '../examples/koa-demo/demo.ts';
+import { FULFILLMENT_PATH, WEBHOOKS_PATH } from '../examples/koa-demo/fulfillment.ts';
+import { DEFAULT_API_VERSION } from '../src/admin/index.ts';
 import { openDefaultVault } from '../src/config/default-vault.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { createEmulator } from '../src/emulator/index.ts';
@@ -27,7 +30,6 @@ const databasePath = join(process.cwd(), '.shoptoken', 'demo.db');
 const appPort = appPortSetting.port;
 const emulatorPort = emulatorPortSetting.port;
 const appUrl = `http://${host}:${appPort}`;
-const scopes = ['write_products', 'read_orders', 'read_customers'];
 // Demo-only credentials: they are known only to the local emulator started below.
 const apiKey = 'shoptoken-demo';
 const apiSecret = 'shoptoken-demo-secret-known-only-to-the-local-emulator';
@@ -57,45 +59,50 @@ const config = loadConfig({
   cwd: process.cwd(),
   appConfig: false,
 });
-// A generated development key file is announced on stderr by openDefaultVault.
-const { vault } = await openDefaultVault(config, { database: databasePath });
-
+// The emulator first: the vault is opened on its clock. Its app configuration plays the part of
+// `shopify.app.toml`: the compliance topics can only be subscribed there (the app subscribes the
+// others itself, in afterAuth).
 const emulator = createEmulator({
   apps: [
-    { clientId: apiKey, clientSecret: apiSecret, redirectUrls: [`${appUrl}/auth/callback`], name: 'shoptoken demo' },
+    {
+      clientId: apiKey,
+      clientSecret: apiSecret,
+      redirectUrls: [`${appUrl}/auth/callback`],
+      name: 'shoptoken demo',
+      webhooks: {
+        apiVersion: DEFAULT_API_VERSION,
+        subscriptions: [
+          {
+            uri: `${appUrl}${WEBHOOKS_PATH}`,
+            complianceTopics: ['customers/data_request', 'customers/redact', 'shop/redact'],
+          },
+        ],
+      },
+    },
   ],
 });
+// A generated development key file is announced on stderr by openDefaultVault.
+const { vault } = await openDefaultVault(config, { database: databasePath, now: emulator.clock.now });
+
 const emulatorServer = await listenOn(emulatorPortSetting, () =>
   emulator.listen({ port: emulatorPort, host: listenHost }),
 );
 const emulatorOrigin = `http://${host}:${new URL(emulatorServer.origin).port}`;
 const shopifyBaseUrl = emulator.baseUrl(emulatorOrigin);
 
-const shoptoken = createShoptoken({
+const demo = createDemoService({
   config,
+  vault,
   apiKey,
   apiSecret,
-  scopes,
   appUrl,
-  vault,
-  shopifyBaseUrl,
-  redirectAfterAuth: '/app',
-  afterAuth: ({ shop, user, missingUserScopes }) => {
-    console.log(
-      `installed on ${shop} by ${user.firstName} ${user.lastName}; user lacks: ${missingUserScopes.join(', ') || 'nothing'}`,
-    );
-  },
-  afterLogin: ({ shop, user }) => console.log(`${user.firstName} ${user.lastName} signed in to ${shop}`),
-});
-
-const app = createDemoApp({
-  shoptoken,
-  scopes,
   shopifyBaseUrl,
   emulatorOrigin,
-  appUrl,
   demoShops: ['demo-shop.myshopify.com', 'second-demo-shop.myshopify.com'],
+  shopify: emulator,
+  log: (line) => console.log(line),
 });
+const { app } = demo;
 const server = createServer(app.callback());
 await listenOn(
   appPortSetting,
@@ -109,7 +116,8 @@ await listenOn(
     }),
 );
 
-console.log(`shoptoken demo: open ${appUrl}/`);
+demo.start(); // the webhook inbox's worker and the vault's keeper
+console.log(`shoptoken demo: open ${appUrl}/ (the fulfillment service answers Shopify at ${FULFILLMENT_PATH})`);
 if (env.DEMO_READY_FILE) {
   const { writeFile } = await import('node:fs/promises');
   await writeFile(env.DEMO_READY_FILE, JSON.stringify({ appUrl, emulatorOrigin, databasePath }));
@@ -117,6 +125,7 @@ if (env.DEMO_READY_FILE) {
 
 async function shutdown(): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await demo.stop();
   await emulatorServer.close();
   await vault.close();
 }

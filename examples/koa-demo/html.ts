@@ -22,6 +22,11 @@ export function page(title: string, body: SafeHtml): string {
   .card { border: 1px solid #ddd; border-radius: 8px; padding: 1rem; margin: 1rem 0; }
   .missing { color: #a00; }
   button { font: inherit; padding: .3rem .8rem; margin: .2rem .2rem .2rem 0; cursor: pointer; }
+  input, select { font: inherit; padding: .2rem .4rem; }
+  h3 { font-size: 1rem; margin: 1rem 0 .3rem; }
+  #activity { padding-left: 1.8rem; } #activity li { margin: .25rem 0; overflow-wrap: anywhere; }
+  #activity time { color: #666; font-variant-numeric: tabular-nums; }
+  #activity li.new { background: #fff4c2; }
 </style>
 </head>
 <body>
