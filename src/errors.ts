@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'ERR_NEEDS_REAUTH'
   /** Shopify rejected a token handed to the vault (a custom app's token that fails verification); nothing was stored. */
   | 'ERR_TOKEN_REJECTED'
+  /** A webhook handler ran longer than `handlerTimeoutMs`: its signal was aborted and the run counts as failed. */
+  | 'ERR_TIMEOUT'
   /**
    * Shopify refused the APP's credentials (`invalid_client`: a wrong, rotated or revoked client secret or id).
    * No shop is at fault and none is marked; every shop fails until the credentials work again.

@@ -7,6 +7,7 @@ import { secretList } from '../config/secret-list.ts';
 import { ConfigError } from '../errors.ts';
 import { WEBHOOK_MAX_BODY_BYTES } from '../protocol/webhook.ts';
 import type { WebhookInbox } from '../vault/webhook-inbox.ts';
+import { describeFailure } from './failure.ts';
 import type {
   ComplianceHandlers,
   FulfillmentServiceHandlers,
@@ -32,6 +33,7 @@ export interface ResolvedWebhooks {
   retryDelayMs: number;
   maxRetryDelayMs: number;
   leaseMs: number;
+  handlerTimeoutMs: number;
   concurrency: number;
   pollIntervalMs: number;
   deadLetterRetentionMs: number;
@@ -67,6 +69,19 @@ function handlerMap(value: unknown, problems: string[]): Map<string, WebhookHand
     else map.set(topic, handler as WebhookHandler);
   }
   return map;
+}
+
+/** The default `onError`: a warning on `process` that quotes no payload and no token. */
+function warnOfFailure(
+  error: unknown,
+  info: { topic: string; shop: string; webhookId: string; attempt: number },
+): void {
+  const where = info.webhookId
+    ? `${info.topic} for ${info.shop} (webhook ${info.webhookId}, attempt ${info.attempt})`
+    : 'the webhook worker';
+  const warning = new Error(`shoptoken webhooks: ${where} failed: ${describeFailure(error)}`);
+  warning.name = 'ShoptokenWarning';
+  process.emitWarning(warning);
 }
 
 /** Checks `options`; throws ConfigError listing every problem. */
@@ -109,6 +124,7 @@ export function resolveWebhooks(options: WebhooksOptions): ResolvedWebhooks {
     retryDelayMs: integer('retryDelayMs', o.retryDelayMs, 5000, 1, problems),
     maxRetryDelayMs: integer('maxRetryDelayMs', o.maxRetryDelayMs, 3_600_000, 1, problems),
     leaseMs: integer('leaseMs', o.leaseMs, 60_000, 100, problems),
+    handlerTimeoutMs: integer('handlerTimeoutMs', o.handlerTimeoutMs, 300_000, 1, problems),
     concurrency: integer('concurrency', o.concurrency, 4, 1, problems),
     pollIntervalMs: integer('pollIntervalMs', o.pollIntervalMs, 1000, 10, problems),
     deadLetterRetentionMs: integer('deadLetterRetentionMs', o.deadLetterRetentionMs, 30 * DAY, 60_000, problems),
@@ -125,6 +141,6 @@ export function resolveWebhooks(options: WebhooksOptions): ResolvedWebhooks {
     handlers,
     compliance,
     fulfillment,
-    onError: o.onError ?? (() => undefined),
+    onError: o.onError ?? warnOfFailure,
   };
 }

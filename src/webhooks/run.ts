@@ -9,6 +9,7 @@ import { ShoptokenError } from '../errors.ts';
 import { parseTriggeredAt } from '../protocol/webhook.ts';
 import type { WebhookOutcome } from '../storage/webhook-types.ts';
 import type { InboxEntry } from '../vault/webhook-inbox.ts';
+import { describeFailure } from './failure.ts';
 import { FULFILLMENT_TOPIC } from './fulfillment.ts';
 import type { ResolvedWebhooks } from './options.ts';
 import type { StoredDelivery } from './receive.ts';
@@ -17,19 +18,8 @@ import type { WebhookContext, WebhookHandler } from './types.ts';
 /** What became of one run. */
 export type RunOutcome = 'done' | 'retried' | 'dead' | 'lost';
 
-/** Shopify's access-token prefixes: a token in an error message is never stored. */
-const TOKEN_LIKE = /\bshp[a-z]{2}_[A-Za-z0-9_-]+/g;
-
 /** How long after an uninstall Shopify sends `shop/redact` (shopify-protocol §6.5). */
 const SHOP_REDACT_DELAY_MS = 48 * 3_600_000;
-
-/** A short description of a failure for `lastError`: its code or name and message, tokens removed. */
-export function describeFailure(error: unknown): string {
-  const label = error instanceof ShoptokenError ? error.code : error instanceof Error ? error.name : typeof error;
-  const message = error instanceof Error ? error.message : '';
-  const text = message ? `${label}: ${message}` : label;
-  return text.replace(TOKEN_LIKE, '[redacted]').slice(0, 200);
-}
 
 /** The wait before run `attempt + 1` after `attempt` failed: doubling from `retryDelayMs`, capped, with ±10 % jitter. */
 export function retryDelay(rt: Pick<ResolvedWebhooks, 'retryDelayMs' | 'maxRetryDelayMs'>, attempt: number): number {
@@ -56,6 +46,7 @@ function context(rt: ResolvedWebhooks, stored: StoredDelivery, attempt: number):
     attempt,
     admin: rt.vault.admin(stored.shop),
     adminError: null,
+    signal: new AbortController().signal,
   };
 }
 
@@ -123,17 +114,46 @@ async function builtIn(rt: ResolvedWebhooks, ctx: WebhookContext): Promise<Webho
   }
 }
 
-/** Keeps `owner`'s claim on the delivery alive while `work` runs. */
-async function whileClaimed<T>(rt: ResolvedWebhooks, webhookId: string, owner: string, work: () => Promise<T>) {
-  const timer = setInterval(
+/** A handler that did not finish within `handlerTimeoutMs`. */
+export class HandlerTimeoutError extends ShoptokenError {
+  constructor(ms: number) {
+    super('ERR_TIMEOUT', `the handler did not finish within ${ms} ms`, { retryable: true });
+    this.name = 'HandlerTimeoutError';
+  }
+}
+
+/**
+ * Runs `work`, keeping `owner`'s claim on the delivery alive meanwhile, for at most
+ * `handlerTimeoutMs`: then `controller` is aborted (the handler's `signal`), the claim is no longer
+ * extended and the run counts as failed (it runs again later; a handler that ignores its signal may
+ * still finish in the background — handlers are run at least once, so make them idempotent).
+ */
+async function whileClaimed(
+  rt: ResolvedWebhooks,
+  webhookId: string,
+  owner: string,
+  controller: AbortController,
+  work: () => Promise<void>,
+): Promise<void> {
+  const extend = setInterval(
     () => void rt.inbox.extend(webhookId, owner, rt.vault.now() + rt.leaseMs).catch(() => undefined),
     Math.max(50, Math.floor(rt.leaseMs / 3)),
   );
-  timer.unref();
+  extend.unref();
+  let timeout: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timeout = setTimeout(() => {
+      const error = new HandlerTimeoutError(rt.handlerTimeoutMs);
+      controller.abort(error);
+      reject(error);
+    }, rt.handlerTimeoutMs);
+    timeout.unref();
+  });
   try {
-    return await work();
+    await Promise.race([work(), timedOut]);
   } finally {
-    clearInterval(timer);
+    clearInterval(extend);
+    clearTimeout(timeout);
   }
 }
 
@@ -148,7 +168,9 @@ export async function runDelivery(rt: ResolvedWebhooks, entry: InboxEntry, owner
     }
     stored = JSON.parse(entry.delivery) as StoredDelivery;
     const ctx = context(rt, stored, record.attempts);
-    await whileClaimed(rt, record.webhookId, owner, async () => {
+    const controller = new AbortController();
+    ctx.signal = controller.signal;
+    await whileClaimed(rt, record.webhookId, owner, controller, async () => {
       const handler = await builtIn(rt, ctx);
       if (!handler) return;
       if (ctx.adminError === null) await checkAdmin(rt, ctx);

@@ -51,6 +51,8 @@ export interface WebhookContext<Payload = unknown> {
   admin: TokenAwareAdminClient;
   /** Why `admin` cannot be used, or `null` when the shop's token was valid when the run started. */
   adminError: ShoptokenError | null;
+  /** Aborted when the run takes longer than `handlerTimeoutMs` (pass it to `fetch`, `admin.request`, …). */
+  signal: AbortSignal;
   /**
    * For `app/uninstalled` and `shop/redact`: what the inbox did with the shop's tokens before the
    * handler ran (`reinstalled`: nothing, the shop was installed again since).
@@ -165,6 +167,11 @@ export interface WebhooksOptions {
   maxRetryDelayMs?: number;
   /** How long a claim on a delivery lasts without being extended, ms (the takeover time after a crash); default 60,000. */
   leaseMs?: number;
+  /**
+   * How long one run of a handler may take, ms; default 5 minutes. Then its `signal` is aborted and
+   * the run counts as failed (it runs again after the backoff).
+   */
+  handlerTimeoutMs?: number;
   /** Deliveries run at once by this process; default 4. */
   concurrency?: number;
   /** How often the worker looks for due deliveries (retries, other instances' crashes), ms; default 1,000. */
@@ -173,7 +180,10 @@ export interface WebhooksOptions {
   deadLetterRetentionMs?: number;
   /** Largest body accepted, bytes; default 1 MiB. */
   maxBodyBytes?: number;
-  /** Called when a handler fails (the error and where); never given a payload. Default: nothing. */
+  /**
+   * Called when a handler fails (the error and where); never given a payload. Default: a
+   * `ShoptokenWarning` on `process` naming the topic, shop and attempt (tokens in the message removed).
+   */
   onError?: (error: unknown, info: { topic: string; shop: string; webhookId: string; attempt: number }) => void;
 }
 

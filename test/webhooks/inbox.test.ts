@@ -152,6 +152,52 @@ describe('webhook inbox: running', () => {
     await assert.rejects(() => ctx.admin.request('{ shop { name } }'), { code: 'ERR_NEEDS_REAUTH' });
   });
 
+  it('a handler past handlerTimeoutMs is aborted through its signal and runs again later', async () => {
+    const signals: AbortSignal[] = [];
+    let calls = 0;
+    const { webhooks, vault, clock } = inbox({
+      handlerTimeoutMs: 50,
+      onError: () => undefined,
+      handlers: {
+        'orders/create': async ({ signal }) => {
+          signals.push(signal);
+          if (++calls === 1) await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        },
+      },
+    });
+    await webhooks.handle(deliveryRequest({ webhookId: 'slow' }));
+    assert.deepEqual(await webhooks.drain(), { done: 0, retried: 1, dead: 0 });
+    assert.equal(signals[0]?.aborted, true);
+    assert.match(
+      (await vault.webhookInbox()?.get('slow'))?.record.lastError ?? '',
+      /^ERR_TIMEOUT: the handler did not finish within 50 ms/,
+    );
+    clock.advance(2000);
+    assert.deepEqual(await webhooks.drain(), { done: 1, retried: 0, dead: 0 });
+    assert.equal(signals[1]?.aborted, false);
+  });
+
+  it('a failing handler is reported as a ShoptokenWarning by default, without payload or token', async () => {
+    const warnings: Error[] = [];
+    const listener = (warning: Error) => void warnings.push(warning);
+    process.on('warning', listener);
+    try {
+      const { webhooks } = inbox({
+        onError: undefined, // the default
+        handlers: { 'orders/create': () => Promise.reject(new Error('refused with shpat_abcdef0123456789')) },
+      });
+      await webhooks.handle(deliveryRequest({ webhookId: 'warned', body: '{"email":"jane@example.com"}' }));
+      await webhooks.drain();
+      await new Promise((resolve) => setImmediate(resolve));
+      const warning = warnings.find((w) => w.name === 'ShoptokenWarning');
+      assert.ok(warning);
+      assert.match(warning.message, /orders\/create for cool-shop\.myshopify\.com \(webhook warned, attempt 1\)/);
+      assert.doesNotMatch(warning.message, /shpat_|jane@/);
+    } finally {
+      process.off('warning', listener);
+    }
+  });
+
   it('a topic without a handler is acknowledged and done', async () => {
     const { webhooks } = inbox();
     await webhooks.handle(deliveryRequest({ topic: 'products/update' }));
