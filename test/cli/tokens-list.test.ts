@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openVault } from '../../src/open-vault.ts';
 import { openSqliteStorage } from '../../src/storage/sqlite.ts';
+import { runCli } from '../helpers/run-cli.ts';
 
-const repo = resolve(import.meta.dirname, '../..');
-const nodeBin = join(repo, 'node_modules/.bin/node');
 const dir = mkdtempSync(join(tmpdir(), 'shoptoken-cli-'));
 const dbPath = join(dir, 'tokens.db');
 
@@ -18,32 +16,8 @@ const REFRESH = `shprt_${randomBytes(16).toString('hex')}`;
 const ONLINE = `shpua_${randomBytes(16).toString('hex')}`;
 const VALUES = [ACCESS, REFRESH, ONLINE];
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI in a child process with a clean environment plus `env`. */
-function cli(args: string[], env: Record<string, string> = {}, cwd = dir): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(nodeBin, [join(repo, 'src/cli/main.ts'), ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}, cwd = dir) => runCli(args, { env, cwd });
 
 before(async () => {
   const vault = openVault({ storage: await openSqliteStorage(dbPath), keys: [{ id: 'k1', key: randomBytes(32) }] });
