@@ -6,7 +6,8 @@
  */
 
 import { ConfigError } from '../errors.ts';
-import type { SessionLayout } from './source.ts';
+import { lowerKeys } from './records.ts';
+import { PAGE_SIZE, type SessionLayout, type SourceLocation, type SourcePage, sourceError } from './source.ts';
 
 /** The tables looked for when `--table` is not given, in this order. */
 export const DEFAULT_TABLES: readonly string[] = ['shopify_sessions', 'Session'];
@@ -64,4 +65,29 @@ export function tableLayout(
     id: byName.get('id')!.name,
     dateColumns: columns.filter(isDate).map((column) => column.name),
   };
+}
+
+/**
+ * The pages of a session table read in id order, each strictly after the last id of the one before
+ * (keyset paging: a page reads only its rows). `query(after, limit)` runs the backend's
+ * `… WHERE id > ? ORDER BY id LIMIT ?`; a failure is the source's, named by `location`.
+ */
+export async function* keysetPages(
+  location: SourceLocation,
+  id: string,
+  query: (after: string, limit: number) => Promise<Record<string, unknown>[]>,
+): AsyncGenerator<SourcePage> {
+  let after = '';
+  for (;;) {
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await query(after, PAGE_SIZE);
+    } catch (error) {
+      throw sourceError(location, 'read the sessions', error);
+    }
+    if (rows.length === 0) return;
+    yield rows.map(lowerKeys);
+    if (rows.length < PAGE_SIZE) return;
+    after = String(rows.at(-1)![id]);
+  }
 }

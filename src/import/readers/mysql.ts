@@ -7,9 +7,8 @@
 
 import type { Connection, ConnectionOptions } from 'mysql2/promise';
 import { ConfigError } from '../../errors.ts';
-import { lowerKeys } from '../records.ts';
-import { loadDriver, PAGE_SIZE, type SessionSource, type SourceLocation, sourceError } from '../source.ts';
-import { chooseTable, tableLayout } from '../sql-layout.ts';
+import { loadDriver, type SessionSource, type SourceLocation, sourceError } from '../source.ts';
+import { chooseTable, keysetPages, tableLayout } from '../sql-layout.ts';
 
 const quote = (name: string): string => `\`${name.replaceAll('`', '``')}\``;
 
@@ -94,21 +93,12 @@ export async function openMysqlSource(
       table: name,
       layout,
       total,
-      async *pages() {
-        let after = '';
-        for (;;) {
-          let rows: Record<string, unknown>[];
-          try {
-            rows = (await connection.query(text, [after, PAGE_SIZE]))[0] as Record<string, unknown>[];
-          } catch (error) {
-            throw sourceError(location, 'read the sessions', error);
-          }
-          if (rows.length === 0) return;
-          yield rows.map(lowerKeys);
-          if (rows.length < PAGE_SIZE) return;
-          after = String(rows.at(-1)![id]);
-        }
-      },
+      pages: () =>
+        keysetPages(
+          location,
+          id,
+          async (after, limit) => (await connection.query(text, [after, limit]))[0] as Record<string, unknown>[],
+        ),
       async close() {
         await connection.end().catch(() => undefined);
       },

@@ -7,9 +7,8 @@
 
 import type { Client, ClientConfig } from 'pg';
 import { ConfigError } from '../../errors.ts';
-import { lowerKeys } from '../records.ts';
-import { loadDriver, PAGE_SIZE, type SessionSource, type SourceLocation, sourceError } from '../source.ts';
-import { chooseTable, tableLayout } from '../sql-layout.ts';
+import { loadDriver, type SessionSource, type SourceLocation, sourceError } from '../source.ts';
+import { chooseTable, keysetPages, tableLayout } from '../sql-layout.ts';
 
 /** URL parameters Prisma reads that libpq does not know. */
 const PRISMA_PARAMS = [
@@ -85,21 +84,7 @@ export async function openPostgresSource(
       table: name,
       layout,
       total,
-      async *pages() {
-        let after = '';
-        for (;;) {
-          let rows: Record<string, unknown>[];
-          try {
-            rows = (await client.query(text, [after, PAGE_SIZE])).rows;
-          } catch (error) {
-            throw sourceError(location, 'read the sessions', error);
-          }
-          if (rows.length === 0) return;
-          yield rows.map(lowerKeys);
-          if (rows.length < PAGE_SIZE) return;
-          after = String(rows.at(-1)![id]);
-        }
-      },
+      pages: () => keysetPages(location, id, async (after, limit) => (await client.query(text, [after, limit])).rows),
       async close() {
         await client.end().catch(() => undefined);
       },

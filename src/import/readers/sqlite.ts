@@ -7,9 +7,8 @@ import { existsSync } from 'node:fs';
 // Types only: `node:sqlite` is loaded when a file is opened (see the Node guard).
 import type { DatabaseSync } from 'node:sqlite';
 import { ConfigError } from '../../errors.ts';
-import { lowerKeys } from '../records.ts';
-import { PAGE_SIZE, type SessionSource, type SourceLocation, sourceError } from '../source.ts';
-import { chooseTable, tableLayout } from '../sql-layout.ts';
+import { type SessionSource, type SourceLocation, sourceError } from '../source.ts';
+import { chooseTable, keysetPages, tableLayout } from '../sql-layout.ts';
 
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
@@ -43,21 +42,8 @@ export async function openSqliteSource(
       table: name,
       layout,
       total,
-      async *pages() {
-        let after = '';
-        for (;;) {
-          let rows: Record<string, unknown>[];
-          try {
-            rows = page.all(after, PAGE_SIZE) as Record<string, unknown>[];
-          } catch (error) {
-            throw sourceError(location, 'read the sessions', error);
-          }
-          if (rows.length === 0) return;
-          yield rows.map(lowerKeys);
-          if (rows.length < PAGE_SIZE) return;
-          after = String(rows.at(-1)![id]);
-        }
-      },
+      pages: () =>
+        keysetPages(location, id, async (after, limit) => page.all(after, limit) as Record<string, unknown>[]),
       async close() {
         db.close();
       },
