@@ -30,7 +30,7 @@ function defaultOrigin(req: IncomingMessage): string {
 }
 
 /** The headers of `req` that a web `Headers` accepts; any other is left out, never thrown over. */
-export function webHeaders(req: IncomingMessage): Headers {
+function webHeaders(req: IncomingMessage): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers ?? {})) {
     if (value === undefined || name.startsWith(':')) continue;

@@ -7,7 +7,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { ShoptokenError } from '../errors.ts';
 import {
   type FulfillmentCallback,
   verifyFulfillmentNotification,
@@ -16,7 +15,7 @@ import {
 import { json, methodNotAllowed, text, type WebhookAnswer, type WebhookInbound } from './answer.ts';
 import type { ResolvedWebhooks } from './options.ts';
 import { storeDelivery } from './receive.ts';
-import type { FulfillmentCallbackContext } from './types.ts';
+import { shopAdmin } from './shop-admin.ts';
 
 /** The topic notifications are stored under in the inbox. */
 export const FULFILLMENT_TOPIC = 'fulfillment_orders/notification';
@@ -37,23 +36,6 @@ async function notification(rt: ResolvedWebhooks, inbound: WebhookInbound, onSto
   return storeDelivery(rt, { ...fields, ...empty }, body, onStored);
 }
 
-/** The Admin client of `shop` if its token can be made valid now, or the reason it cannot. */
-async function adminFor(
-  rt: ResolvedWebhooks,
-  shop: string,
-): Promise<Pick<FulfillmentCallbackContext, 'admin' | 'adminError'>> {
-  try {
-    await rt.vault.token(shop);
-    return { admin: rt.vault.admin(shop), adminError: null };
-  } catch (error) {
-    const adminError =
-      error instanceof ShoptokenError
-        ? error
-        : new ShoptokenError('ERR_STORAGE', `the token of ${shop} could not be read`);
-    return { admin: { shop, userId: null, request: () => Promise.reject(adminError) }, adminError };
-  }
-}
-
 async function query(rt: ResolvedWebhooks, inbound: WebhookInbound, callback: QueryCallback): Promise<WebhookAnswer> {
   if (inbound.method !== 'GET' && inbound.method !== 'HEAD') {
     return methodNotAllowed('GET, HEAD', 'callbacks are sent with GET');
@@ -67,7 +49,7 @@ async function query(rt: ResolvedWebhooks, inbound: WebhookInbound, callback: Qu
     return text(404, `this fulfillment service does not answer ${callback}`);
   }
   if (inbound.method === 'HEAD') return text(200, '');
-  const ctx = { shop: check.shop, params: check.params, ...(await adminFor(rt, check.shop)) };
+  const ctx = { shop: check.shop, params: check.params, ...(await shopAdmin(rt.vault, check.shop)) };
   try {
     if (fetchStock && callback === 'fetch_stock')
       return json(await fetchStock({ ...ctx, sku: check.params.get('sku') }));

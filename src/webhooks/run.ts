@@ -13,6 +13,7 @@ import { describeFailure } from './failure.ts';
 import { FULFILLMENT_TOPIC } from './fulfillment.ts';
 import type { ResolvedWebhooks } from './options.ts';
 import type { StoredDelivery } from './receive.ts';
+import { shopAdmin, unusableAdmin } from './shop-admin.ts';
 import type { WebhookContext, WebhookHandler } from './types.ts';
 
 /** What became of one run. */
@@ -28,11 +29,7 @@ export function retryDelay(rt: Pick<ResolvedWebhooks, 'retryDelayMs' | 'maxRetry
 }
 
 /** An Admin client whose every request rejects with `error`. */
-function unusableAdmin(shop: string, error: ShoptokenError): WebhookContext['admin'] {
-  return { shop, userId: null, request: () => Promise.reject(error) };
-}
-
-/** The handler's context, its Admin client not yet checked (see {@link checkAdmin}). */
+/** The handler's context, its Admin client not yet checked (see {@link shopAdmin}). */
 function context(rt: ResolvedWebhooks, stored: StoredDelivery, attempt: number): WebhookContext {
   return {
     topic: stored.topic,
@@ -52,22 +49,7 @@ function context(rt: ResolvedWebhooks, stored: StoredDelivery, attempt: number):
 
 /** Makes `ctx.admin` unusable, for `error`. */
 function withoutAdmin(ctx: WebhookContext, error: ShoptokenError): void {
-  ctx.admin = unusableAdmin(ctx.shop, error);
-  ctx.adminError = error;
-}
-
-/** Makes sure the shop's offline token is valid now (refreshing it if due); otherwise says why in `ctx`. */
-async function checkAdmin(rt: ResolvedWebhooks, ctx: WebhookContext): Promise<void> {
-  try {
-    await rt.vault.token(ctx.shop);
-  } catch (error) {
-    withoutAdmin(
-      ctx,
-      error instanceof ShoptokenError
-        ? error
-        : new ShoptokenError('ERR_STORAGE', `the token of ${ctx.shop} could not be read`, { cause: error }),
-    );
-  }
+  Object.assign(ctx, unusableAdmin(ctx.shop, error));
 }
 
 const stringList = (value: unknown): string[] | null =>
@@ -173,7 +155,7 @@ export async function runDelivery(rt: ResolvedWebhooks, entry: InboxEntry, owner
     await whileClaimed(rt, record.webhookId, owner, controller, async () => {
       const handler = await builtIn(rt, ctx);
       if (!handler) return;
-      if (ctx.adminError === null) await checkAdmin(rt, ctx);
+      if (ctx.adminError === null) Object.assign(ctx, await shopAdmin(rt.vault, ctx.shop));
       await handler(ctx);
     });
   } catch (error) {
