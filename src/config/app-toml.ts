@@ -1,8 +1,8 @@
 /**
  * Reading Shopify CLI's app configuration file, `shopify.app.toml` or `shopify.app.<name>.toml`
- * (shopify-protocol §10.1): the fields that matter to auth — `client_id`, `name`,
- * `application_url`, `embedded`, `[access_scopes] scopes`, `[auth] redirect_urls` and
- * `[webhooks] api_version`. Other fields are left alone; a field of the wrong type is a problem
+ * (shopify-protocol §10.1): the fields that matter to auth and webhooks — `client_id`, `name`,
+ * `application_url`, `embedded`, `[access_scopes] scopes`, `[auth] redirect_urls`,
+ * `[webhooks] api_version` and `[[webhooks.subscriptions]]`. Other fields are left alone; a field of the wrong type is a problem
  * reported with the file's name and the field's.
  */
 
