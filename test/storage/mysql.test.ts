@@ -27,6 +27,7 @@ import { WEBHOOK_COLUMNS } from '../../src/storage/webhook-codec.ts';
 import { offlineKey, offlineRow, onlineKey, onlineRow, sealed } from '../../src/testing/fixtures.ts';
 import { runStorageConformance } from '../../src/testing/index.ts';
 import { assertRotatedOnceAcrossProcesses } from '../helpers/rotation-processes.ts';
+import { checkOneConnectionPool } from '../helpers/small-pool.ts';
 
 const BASE = process.env.SHOPTOKEN_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
 const RUN = randomBytes(4).toString('hex');
@@ -484,41 +485,7 @@ function declareSuites(): void {
 
     it('works behind a pool of one connection under many concurrent calls', async () => {
       const storage = await open({ pool: '1' });
-      const app = `pool-${randomUUID()}`;
-      const shops = Array.from({ length: 10 }, (_, i) => `shop-${i}.myshopify.com`);
-      try {
-        await Promise.all(shops.map((shop) => storage.put(offlineRow(app, shop))));
-        const swaps = await Promise.all(
-          shops.flatMap((shop) =>
-            Array.from({ length: 5 }, (_, n) =>
-              storage.swap(
-                offlineKey(app, shop),
-                { refreshToken: sealed('refresh-1') },
-                offlineRow(app, shop, { refreshToken: sealed(`refresh-${n + 2}`) }),
-              ),
-            ),
-          ),
-        );
-        const lease = `pool-${app}`;
-        const [leases, reads, pages, due] = await Promise.all([
-          Promise.all(Array.from({ length: 10 }, (_, i) => storage.leases.acquire(lease, `owner-${i}`, 10_000))),
-          Promise.all(shops.map((shop) => storage.get(offlineKey(app, shop)))),
-          Promise.all(Array.from({ length: 5 }, () => storage.list({ app, limit: 100 }))),
-          Promise.all(Array.from({ length: 5 }, () => storage.due('access', { app, before: 1e12, limit: 100 }))),
-          Promise.all(shops.map((shop) => storage.states.save(`${app}-${shop}`, 'v', 1e13))),
-        ]);
-        assert.equal(swaps.filter(Boolean).length, shops.length, 'one swap per shop wins');
-        assert.equal(leases.filter(Boolean).length, 1);
-        assert.ok(reads.every((row) => row !== null));
-        assert.ok(pages.every((page) => page.length === shops.length));
-        assert.ok(due.every((page) => page.length === shops.length));
-        const takes = await Promise.all(shops.map((shop) => storage.states.take(`${app}-${shop}`, 0)));
-        assert.ok(takes.every((value) => value === 'v'));
-        await storage.leases.release(lease, `owner-${leases.indexOf(true)}`);
-      } finally {
-        for (const shop of shops) await storage.deleteShop(app, shop);
-        await storage.close();
-      }
+      await checkOneConnectionPool(storage);
     });
 
     it('of ten instances asking for one lease at once, exactly one gets it', async () => {
