@@ -15,7 +15,8 @@ import { openVault, type Vault } from '../src/open-vault.ts';
 import { rowValues, TOKEN_COLUMNS } from '../src/storage/row-codec.ts';
 import type { TokenRow, TokenStorage } from '../src/storage/types.ts';
 import type { Keeper } from '../src/vault/keeper.ts';
-import { KeyRing, type TokenField, tokenAad } from '../src/vault/keyring.ts';
+import { KeyRing } from '../src/vault/keyring.ts';
+import { benchRow, dueKind as dueOf } from './keeper-rows.ts';
 import { forEachLimited, formatMs, percentile } from './measure.ts';
 import { openOurs, prepareStore, type StoreTarget } from './services.ts';
 
@@ -24,8 +25,6 @@ const DUE = Math.round(SHOPS / 100);
 const INSTANCES = 3;
 const KEEPER = { concurrency: 8, batchSize: 100 };
 const BULK = 1000;
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
 
 /** A token endpoint that answers every refresh with a new pair after a turn of the event loop, counting grants per shop. */
 function countingTokenEndpoint(grants: Map<string, number>): typeof fetch {
@@ -45,44 +44,9 @@ function countingTokenEndpoint(grants: Map<string, number>): typeof fetch {
   }) as typeof fetch;
 }
 
-const shopOf = (n: number) => `bench-${String(n).padStart(6, '0')}.myshopify.com`;
-const every = Math.floor(SHOPS / DUE);
-/** 0: renew ahead of access-token expiry; 1: idle, refresh token lapsing; -1: not due. */
-const dueKind = (n: number) => (n % every === 0 && n / every < DUE ? (n / every) % 2 : -1);
-
-/** The sealed row of shop number `n` at `now`. */
-function row(ring: KeyRing, n: number, now: number): TokenRow {
-  const shop = shopOf(n);
-  const seal = (value: string, field: TokenField) =>
-    ring.seal(value, tokenAad({ shop, kind: 'offline', userId: '', field }));
-  const due = dueKind(n);
-  return {
-    app: '',
-    shop,
-    kind: 'offline',
-    userId: '',
-    accessToken: seal(`shpat_seed_${n}`, 'access_token'),
-    refreshToken: seal(`shprt_seed_${n}`, 'refresh_token'),
-    previousRefreshToken: null,
-    user: null,
-    scopes: 'write_products',
-    associatedUserScopes: null,
-    // due 0: access token expires in 3 minutes; due 1: idle 30 days, refresh token lapses in 2 days.
-    expiresAt: due === 0 ? now + 3 * MINUTE : due === 1 ? now - 30 * DAY : now + 45 * MINUTE,
-    refreshTokenExpiresAt: due === 1 ? now + 2 * DAY : now + 60 * DAY,
-    renewAt: null,
-    createdAt: now,
-    updatedAt: now,
-    installedAt: now,
-    status: 'active',
-    refreshFailures: 0,
-    lastRefreshError: null,
-    migrationStartedAt: null,
-    grant: 'authorization_code',
-    issuedAt: null,
-    authorizedAt: null,
-  };
-}
+const PLAN = { shops: SHOPS, due: DUE };
+const dueKind = (n: number) => dueOf(n, SHOPS, DUE);
+const row = (ring: KeyRing, n: number, now: number): TokenRow => benchRow(ring, n, PLAN, now);
 
 /** Inserts `rows` into the token table of `target`, {@link BULK} per statement (seeding only). */
 async function bulkInsert(target: StoreTarget, rows: TokenRow[]): Promise<void> {

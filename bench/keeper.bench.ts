@@ -11,14 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openVault } from '../src/open-vault.ts';
 import { openSqliteStorage } from '../src/storage/sqlite.ts';
-import type { TokenRow, TokenStorage } from '../src/storage/types.ts';
+import type { TokenStorage } from '../src/storage/types.ts';
 import type { Keeper } from '../src/vault/keeper.ts';
-import { KeyRing, type TokenField, tokenAad } from '../src/vault/keyring.ts';
+import { KeyRing } from '../src/vault/keyring.ts';
+import { benchRow } from './keeper-rows.ts';
 
 const SIZES = [10_000, 100_000];
 const DUE = 300;
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
 
 /** A token endpoint that answers every refresh with a new pair, after a turn of the event loop. */
 function fakeTokenEndpoint(): typeof fetch {
@@ -38,40 +37,7 @@ function fakeTokenEndpoint(): typeof fetch {
 
 /** Seeds `count` sealed offline rows; `DUE` of them, evenly spread, are due, alternately by each rule. */
 async function seed(storage: TokenStorage, ring: KeyRing, count: number, now: number): Promise<void> {
-  const every = Math.floor(count / DUE);
-  for (let n = 0; n < count; n++) {
-    const shop = `bench-${String(n).padStart(6, '0')}.myshopify.com`;
-    const seal = (value: string, field: TokenField) =>
-      ring.seal(value, tokenAad({ shop, kind: 'offline', userId: '', field }));
-    const due = n % every === 0 && n / every < DUE ? (n / every) % 2 : -1;
-    const row: TokenRow = {
-      app: '',
-      shop,
-      kind: 'offline',
-      userId: '',
-      accessToken: seal(`shpat_seed_${n}`, 'access_token'),
-      refreshToken: seal(`shprt_seed_${n}`, 'refresh_token'),
-      previousRefreshToken: null,
-      user: null,
-      scopes: 'write_products',
-      associatedUserScopes: null,
-      // due 0: access token expires in 3 minutes; due 1: idle 30 days, refresh token lapses in 2 days.
-      expiresAt: due === 0 ? now + 3 * MINUTE : due === 1 ? now - 30 * DAY : now + 45 * MINUTE,
-      refreshTokenExpiresAt: due === 1 ? now + 2 * DAY : now + 60 * DAY,
-      renewAt: null,
-      createdAt: now,
-      updatedAt: now,
-      installedAt: now,
-      status: 'active',
-      refreshFailures: 0,
-      lastRefreshError: null,
-      migrationStartedAt: null,
-      grant: 'authorization_code',
-      issuedAt: null,
-      authorizedAt: null,
-    };
-    await storage.put(row);
-  }
+  for (let n = 0; n < count; n++) await storage.put(benchRow(ring, n, { shops: count, due: DUE }, now));
 }
 
 /** Ticks until one reads nothing; returns rows read, refreshes and elapsed ms. */
