@@ -239,3 +239,40 @@ export async function closePeer(peer: PeerStorage): Promise<void> {
 /** The package name of the peer for `store`. */
 export const peerPackage = (store: StoreName): string =>
   `@shopify/shopify-app-session-storage-${store === 'postgres' ? 'postgresql' : store}`;
+
+/** One round trip to a store's server that reads nothing: the floor under any read over the network. */
+export interface RoundTrip {
+  /** What it sends (`SELECT 1`, `PING`). */
+  name: string;
+  send(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A pool of the driver shoptoken uses for `target`'s server (defaults: 10 connections; one on
+ * Redis, auto-pipelined as shoptoken's is) sending one empty statement per call; null for SQLite,
+ * which has no round trip.
+ */
+export async function openRoundTrip(target: StoreTarget): Promise<RoundTrip | null> {
+  const { url } = target.peer;
+  if (target.store === 'postgres') {
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({ connectionString: url });
+    return { name: 'SELECT 1', send: async () => void (await pool.query('SELECT 1')), close: () => pool.end() };
+  }
+  if (target.store === 'mysql') {
+    const { createPool } = await import('mysql2/promise');
+    const pool = createPool({ uri: url, connectionLimit: 10 });
+    return { name: 'SELECT 1', send: async () => void (await pool.query('SELECT 1')), close: () => pool.end() };
+  }
+  if (target.store === 'redis') {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(url, { enableAutoPipelining: true });
+    return {
+      name: 'PING',
+      send: async () => void (await client.ping()),
+      close: async () => void client.disconnect(),
+    };
+  }
+  return null;
+}

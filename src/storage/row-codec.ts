@@ -156,3 +156,34 @@ export function checkKeyShape(key: TokenKey): void {
     throw new TypeError("a token row's kind and user disagree: offline rows have the user '', online rows a user");
   }
 }
+
+/** Keys that differ only in their shop, as one `getMany` statement reads them (`… AND shop IN (…)`). */
+export interface ShopGroup {
+  app: string;
+  kind: TokenKind;
+  userId: string;
+  shops: string[];
+}
+
+/**
+ * The keys of a `getMany`, grouped by (app, kind, userId) in first-seen order, each shop once.
+ * Throws a TypeError for more than 100 keys or a key that is not four strings.
+ */
+export function groupByShop(keys: readonly TokenKey[]): ShopGroup[] {
+  if (!Array.isArray(keys) || keys.length > 100) throw new TypeError('getMany takes an array of at most 100 keys');
+  const groups = new Map<string, ShopGroup & { seen: Set<string> }>();
+  for (const key of keys) {
+    const { app, shop, kind, userId } = (key ?? {}) as Partial<Record<keyof TokenKey, unknown>>;
+    if (typeof app !== 'string' || typeof shop !== 'string' || typeof kind !== 'string' || typeof userId !== 'string') {
+      throw new TypeError('a key is { app, shop, kind, userId }, four strings');
+    }
+    const id = `${app.length}:${app}${kind}:${userId}`;
+    const group = groups.get(id) ?? { app, kind: kind as TokenKind, userId, shops: [], seen: new Set<string>() };
+    groups.set(id, group);
+    if (!group.seen.has(shop)) {
+      group.seen.add(shop);
+      group.shops.push(shop);
+    }
+  }
+  return [...groups.values()].map(({ app, kind, userId, shops }) => ({ app, kind, userId, shops }));
+}

@@ -179,6 +179,13 @@ export interface TokenStorage {
   readonly name: string;
   /** The row of `key`, or `null`. */
   get(key: TokenKey): Promise<TokenRow | null>;
+  /**
+   * Optional: the stored rows among `keys` (1 to 100 of them, of any apps and kinds), in any order;
+   * a key without a row is simply absent. A network store answers it with one statement, and the
+   * vault then coalesces the reads asked for in one event-loop turn into one call (see
+   * storage/read-batch.ts); a store that answers in-process (SQLite, memory) leaves it out.
+   */
+  getMany?(keys: readonly TokenKey[]): Promise<TokenRow[]>;
   /** Inserts or replaces the row of its key (keeping the stored `createdAt` and `installedAt`). */
   put(row: TokenRow): Promise<void>;
   /**

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { batchReads } from '../storage/read-batch.ts';
 import type { TokenRow } from '../storage/types.ts';
 import {
   offlineKey,
@@ -194,6 +195,50 @@ export function rowRules(open: StorageFactory): void {
       assert.equal(await storage.deleteShop(app, SHOP), 2);
       assert.equal(await storage.deleteShop(app, SHOP), 0);
       assert.deepEqual(keys(await storage.list({ app, limit: 100 })), [`${other} offline `]);
+    });
+  });
+
+  it('reads of many keys at once (getMany, when the store has it) find what get finds, and nothing else', async () => {
+    await withStorage(open, async (storage, app) => {
+      const other = `${app}-other`;
+      const shops = Array.from({ length: 60 }, (_, i) => `shop-${String(i).padStart(2, '0')}.myshopify.com`);
+      try {
+        for (const shop of shops.slice(0, 40)) await storage.put(offlineRow(app, shop, { accessToken: sealed(shop) }));
+        await storage.put(onlineRow(app, shops[0]!, { userId: 'é 4', accessToken: sealed('online é 4') }));
+        await storage.put(offlineRow(other, shops[0]!, { accessToken: sealed('other app') }));
+        const wanted = [
+          ...shops.map((shop) => offlineKey(app, shop)), // 40 stored, 20 missing
+          onlineKey(app, shops[0]!, 'é 4'),
+          onlineKey(app, shops[0]!, 'é'), // missing: a prefix of a stored user
+          onlineKey(app, shops[1]!, 'é 4'), // missing: that user, another shop
+          offlineKey(other, shops[0]!),
+          offlineKey(other, shops[1]!), // missing: another app
+          offlineKey(app, shops[2]!), // the same key twice
+          offlineKey(app, shops[2]!.toUpperCase()), // missing: keys compare byte for byte
+        ];
+        const expected = (await Promise.all(wanted.map((key) => storage.get(key)))).filter((row) => row !== null);
+        const byKey = (rows: TokenRow[]) =>
+          rows
+            .map((row) => JSON.stringify(row))
+            .sort()
+            .filter((row, i, all) => all.indexOf(row) === i);
+        assert.equal(new Set(expected.map((row) => JSON.stringify(row))).size, 42, 'the battery stored 42 of them');
+        // The vault's reads, asked for in one turn (one getMany where the store has it).
+        const read = batchReads(storage);
+        const batched = await Promise.all(wanted.map((key) => read(key)));
+        assert.deepEqual(
+          batched.map((row) => row && JSON.stringify(row)),
+          (await Promise.all(wanted.map((key) => storage.get(key)))).map((row) => row && JSON.stringify(row)),
+        );
+        if (typeof storage.getMany !== 'function') return;
+        assert.deepEqual(byKey(await storage.getMany(wanted)), byKey(expected));
+        assert.deepEqual(await storage.getMany([offlineKey(app, shops[59]!)]), [], 'a missing key is absent');
+        assert.deepEqual(await storage.getMany([]), [], 'no keys, no rows');
+        const one = await storage.getMany([offlineKey(app, shops[3]!)]);
+        assert.deepEqual(one, [await storage.get(offlineKey(app, shops[3]!))]);
+      } finally {
+        await storage.deleteShop(other, shops[0]!);
+      }
     });
   });
 

@@ -6,8 +6,10 @@
  * - stores the plain numbers the vault computes for the storage's indexes (`renewAt`).
  * A sealed value whose key is gone is treated as absent where the row can do without it (the
  * previous refresh token): it can then never make a refresh loop on a value nobody can open.
+ * Point reads of rows are coalesced per event-loop turn on stores that can read many keys at once.
  */
 
+import { batchReads, type ReadRow } from '../storage/read-batch.ts';
 import { keyOf } from '../storage/row-codec.ts';
 import type { DueIndex, DueQuery, TokenKey, TokenKind, TokenRow, TokenStorage } from '../storage/types.ts';
 import { type KeyRing, type TokenField, tokenAad } from './keyring.ts';
@@ -34,10 +36,14 @@ export class Records {
   /** The app (client id) the rows belong to; `''` for a single-app store. */
   readonly app: string;
 
+  /** Point reads, coalesced per event-loop turn on stores that read many keys at once. */
+  readonly #read: ReadRow;
+
   constructor(storage: TokenStorage, ring: KeyRing, app: string) {
     this.storage = storage;
     this.ring = ring;
     this.app = app;
+    this.#read = batchReads(storage);
   }
 
   /** The key of the shop's offline row, or of a user's online row. */
@@ -46,11 +52,11 @@ export class Records {
   }
 
   offline(shop: string): Promise<TokenRow | null> {
-    return this.storage.get(this.key(shop));
+    return this.#read(this.key(shop));
   }
 
   online(shop: string, userId: string): Promise<TokenRow | null> {
-    return this.storage.get(this.key(shop, 'online', userId));
+    return this.#read(this.key(shop, 'online', userId));
   }
 
   /** Seals `value` as `field` of the record `key`. */

@@ -57,6 +57,7 @@ export async function openMysqlStorage(url: string, options: MysqlStorageOptions
   return {
     name: 'mysql',
     get: (key) => rows.get(key),
+    getMany: (keys) => rows.getMany(keys),
     put: (row) => rows.put(row),
     swap: (key, expected, next) => rows.swap(key, expected, next),
     markInstalled: (app, shop, at) => rows.markInstalled(app, shop, at),

@@ -16,6 +16,7 @@ import {
   checkKeyShape,
   checkLimit,
   compareBytes,
+  groupByShop,
   KEY_COLUMNS,
   keyOf,
   rowFromRecord,
@@ -52,6 +53,7 @@ export function strictlyAfter(
 }
 
 const GET = `SELECT ${SELECTED} FROM shoptoken_tokens WHERE ${KEY}`;
+const GET_MANY = `SELECT ${SELECTED} FROM shoptoken_tokens WHERE app = ? AND kind = ? AND user_id = ? AND shop IN`;
 const PUT = `INSERT INTO shoptoken_tokens (${SELECTED}) VALUES (${TOKEN_COLUMNS.map(() => '?').join(', ')})
   ON DUPLICATE KEY UPDATE ${UPDATED_COLUMNS.map(({ column }) => `${column} = VALUES(${column})`).join(', ')}`;
 const swapSql = (column: 'refresh_token' | 'access_token'): string =>
@@ -101,6 +103,15 @@ export function tokenRows(db: Db) {
     async get(key: TokenKey): Promise<TokenRow | null> {
       const [record] = await db.rows('read a token row', GET, keyValues(key));
       return record ? rowFromRecord(record) : null;
+    },
+    /** One statement per (app, kind, user) among the keys (a range on the primary key per shop). */
+    async getMany(keys: readonly TokenKey[]): Promise<TokenRow[]> {
+      const results = await Promise.all(
+        groupByShop(keys).map(({ app, kind, userId, shops }) =>
+          db.rows('read token rows', `${GET_MANY} (${shops.map(() => '?').join(', ')})`, [app, kind, userId, ...shops]),
+        ),
+      );
+      return results.flatMap((records) => rowsOf(records));
     },
     async put(row: TokenRow): Promise<void> {
       checkKeyShape(row);

@@ -56,6 +56,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
   return {
     name: 'postgres',
     get: (key) => rows.get(key),
+    getMany: (keys) => rows.getMany(keys),
     put: (row) => rows.put(row),
     swap: (key, expected, next) => rows.swap(key, expected, next),
     markInstalled: (app, shop, at) => rows.markInstalled(app, shop, at),

@@ -31,6 +31,7 @@ export function postgresMigrations(table: (name: string) => string): readonly Mi
   const leases = table('shoptoken_leases');
   const states = table('shoptoken_oauth_states');
   const webhooks = table('shoptoken_webhooks');
+  const readTokens = table('shoptoken_read_tokens');
   return [
     {
       version: 1,
@@ -107,6 +108,26 @@ export function postgresMigrations(table: (name: string) => string): readonly Mi
         `CREATE INDEX shoptoken_webhooks_received ON ${webhooks} (app, received_at, webhook_id)`,
         `CREATE INDEX shoptoken_webhooks_shop ON ${webhooks} (app, shop)`,
         `CREATE INDEX shoptoken_webhooks_kept ON ${webhooks} (keep_until) WHERE state <> 'pending'`,
+      ],
+    },
+    {
+      version: 3,
+      description: 'batched token reads through a function whose plan each connection keeps',
+      statements: [
+        // One primary-key lookup per key (the LIMIT 1 subquery is never flattened into a join, so
+        // a table without statistics is not scanned across an app). PL/pgSQL keeps the statement's
+        // plan for the connection's life and the generic plan is forced: the server plans it once,
+        // not on every read, and nothing is named on the client (safe behind PgBouncer).
+        `CREATE OR REPLACE FUNCTION ${readTokens}(apps TEXT[], shops TEXT[], kinds TEXT[], users TEXT[])
+           RETURNS SETOF ${tokens} LANGUAGE plpgsql STABLE
+           SET plan_cache_mode = force_generic_plan AS $body$
+         BEGIN
+           RETURN QUERY SELECT found.* FROM unnest(apps, shops, kinds, users) AS wanted(app, shop, kind, user_id)
+             CROSS JOIN LATERAL (SELECT row.* FROM ${tokens} AS row
+               WHERE row.app = wanted.app AND row.shop = wanted.shop AND row.kind = wanted.kind
+                 AND row.user_id = wanted.user_id LIMIT 1) AS found;
+         END
+         $body$`,
       ],
     },
   ];

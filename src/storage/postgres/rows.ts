@@ -7,7 +7,15 @@
  * row-value comparison, in the key columns' bytewise (`COLLATE "C"`) order.
  */
 
-import { KEY_COLUMNS, keyOf, rowFromRecord, rowValues, TOKEN_COLUMNS, UPDATED_COLUMNS } from '../row-codec.ts';
+import {
+  groupByShop,
+  KEY_COLUMNS,
+  keyOf,
+  rowFromRecord,
+  rowValues,
+  TOKEN_COLUMNS,
+  UPDATED_COLUMNS,
+} from '../row-codec.ts';
 import type { Expected, ListQuery, TokenKey, TokenRow } from '../types.ts';
 import type { Db } from './connection.ts';
 
@@ -24,6 +32,9 @@ const KEY = KEY_COLUMNS.map(({ column }, index) => `${column} = $${index + 1}`).
 const ORDER = KEY_COLUMNS.map(({ column }) => column).join(', ');
 const keyValues = (key: TokenKey): unknown[] => KEY_COLUMNS.map(({ field }) => key[field as keyof TokenKey]);
 
+/** PostgreSQL text cannot hold NUL: no row has such a key, and sending one would fail the statement. */
+const storable = (values: readonly string[]): boolean => values.every((value) => !value.includes('\0'));
+
 /** The rows of a result, checked by the codec (BIGINT columns arrive as strings). */
 export const rowsOf = (records: readonly Record<string, unknown>[]): TokenRow[] =>
   records.map((record) => rowFromRecord(record));
@@ -32,6 +43,8 @@ export const rowsOf = (records: readonly Record<string, unknown>[]): TokenRow[] 
 export function tokenRows(db: Db) {
   const tokens = db.table('shoptoken_tokens');
   const getText = `SELECT ${SELECTED} FROM ${tokens} WHERE ${KEY}`;
+  // Migration 3's function: one primary-key lookup per key, its plan kept by the connection.
+  const getManyText = `SELECT ${SELECTED} FROM ${db.table('shoptoken_read_tokens')}($1, $2, $3, $4)`;
   const upserted = UPDATED_COLUMNS.map(({ column }) => `${column} = EXCLUDED.${column}`).join(', ');
   const putText = `INSERT INTO ${tokens} (${SELECTED}) VALUES (${placeholders(TOKEN_COLUMNS.length)})
     ON CONFLICT (${ORDER}) DO UPDATE SET ${upserted}`;
@@ -49,8 +62,25 @@ export function tokenRows(db: Db) {
 
   return {
     async get(key: TokenKey): Promise<TokenRow | null> {
-      const { rows } = await db.query('read a token row', getText, keyValues(key));
+      const values = keyValues(key) as string[];
+      if (!storable(values)) return null;
+      const { rows } = await db.query('read a token row', getText, values);
       return rows[0] ? rowFromRecord(rows[0]) : null;
+    },
+    /** One statement for every key (at most 100), each looked up on the primary key. */
+    async getMany(keys: readonly TokenKey[]): Promise<TokenRow[]> {
+      const columns: string[][] = [[], [], [], []];
+      for (const group of groupByShop(keys)) {
+        for (const shop of group.shops) {
+          const values = [group.app, shop, group.kind, group.userId];
+          if (!storable(values)) continue;
+          values.forEach((value, index) => {
+            columns[index]!.push(value);
+          });
+        }
+      }
+      if (columns[0]!.length === 0) return [];
+      return rowsOf((await db.query('read token rows', getManyText, columns)).rows);
     },
     async put(row: TokenRow): Promise<void> {
       await db.query('write a token row', putText, rowValues(row));

@@ -1,0 +1,130 @@
+/**
+ * Point reads coalesced per event-loop turn. On a network store a read costs a round trip and a
+ * statement on the server, and under load the server is the bottleneck (PostgreSQL with 16 callers:
+ * 4–8 ms a read on this machine's two cores). Reads asked for in one turn go to the store together
+ * as one `getMany` (at most {@link MAX_KEYS} keys a statement); a read asked for alone still costs one
+ * `get`, so a lone caller pays only the turn (a few µs).
+ *
+ * Freshness is that of a `get`: a batch is sent after every read in it was asked for, so each sees
+ * every write committed before it was asked for. Two reads of one key in a batch share one lookup and
+ * get copies of the row.
+ */
+
+import { ShoptokenError } from '../errors.ts';
+import type { TokenKey, TokenRow, TokenStorage } from './types.ts';
+
+/** The most keys one `getMany` is given; a larger batch is split. */
+export const MAX_KEYS = 100;
+
+/** The next turn of the event loop (setImmediate where the runtime has it). */
+const nextTurn: (run: (batch: Map<string, Entry>) => void, batch: Map<string, Entry>) => void =
+  typeof setImmediate === 'function'
+    ? (run, batch) => setImmediate(run, batch)
+    : (run, batch) => setTimeout(run, 0, batch);
+
+/** Reads one key: the row, or null. */
+export type ReadRow = (key: TokenKey) => Promise<TokenRow | null>;
+
+interface Waiter {
+  resolve(row: TokenRow | null): void;
+  reject(error: unknown): void;
+}
+
+interface Entry {
+  key: TokenKey;
+  waiters: Waiter[];
+}
+
+/** Distinct for distinct keys whatever characters they hold (each part is length-prefixed). */
+function keyId(key: TokenKey): string {
+  const { app, shop, kind, userId } = key;
+  return `${app.length}:${app}${shop.length}:${shop}${kind}:${userId}`;
+}
+
+/** Hands `row` to every waiter: the first gets it, the others a copy (callers may change what they get). */
+function settle(entry: Entry, row: TokenRow | null): void {
+  entry.waiters.forEach((waiter, index) => {
+    waiter.resolve(index === 0 || row === null ? row : { ...row });
+  });
+}
+
+/** Each entry read on its own: what a batch falls back to when the store refused it for a reason of the keys. */
+function readEach(storage: TokenStorage, entries: readonly Entry[]): void {
+  for (const entry of entries) {
+    let read: Promise<TokenRow | null>;
+    try {
+      read = Promise.resolve(storage.get(entry.key));
+    } catch (error) {
+      // A store written by a user may throw instead of rejecting: never out of a timer callback.
+      read = Promise.reject(error);
+    }
+    read.then(
+      (row) => settle(entry, row),
+      (error: unknown) => {
+        for (const waiter of entry.waiters) waiter.reject(error);
+      },
+    );
+  }
+}
+
+async function readBatch(storage: TokenStorage & Required<Pick<TokenStorage, 'getMany'>>, entries: Entry[]) {
+  if (entries.length === 1) {
+    readEach(storage, entries);
+    return;
+  }
+  let rows: TokenRow[];
+  try {
+    rows = await storage.getMany(entries.map((entry) => entry.key));
+    if (!Array.isArray(rows)) throw new TypeError(`${storage.name} storage: getMany must return an array`);
+  } catch (error) {
+    // The store is down (or closed): every read fails as its own get would have. Anything else (a
+    // key the store cannot hold) must fail only the read that asked for it.
+    if (error instanceof ShoptokenError) {
+      for (const entry of entries) for (const waiter of entry.waiters) waiter.reject(error);
+    } else {
+      readEach(storage, entries);
+    }
+    return;
+  }
+  const found = new Map<string, TokenRow>();
+  for (const row of rows) found.set(keyId(row), row);
+  for (const entry of entries) settle(entry, found.get(keyId(entry.key)) ?? null);
+}
+
+/**
+ * The point reader of `storage`: coalesced through `getMany` when the store has it, its `get` as
+ * it is otherwise (SQLite and memory answer in-process: nothing to coalesce).
+ *
+ * @example
+ * const read = batchReads(storage);
+ * const [a, b] = await Promise.all([read(keyA), read(keyB)]); // one getMany
+ */
+export function batchReads(storage: TokenStorage): ReadRow {
+  if (typeof storage.getMany !== 'function') return (key) => storage.get(key);
+  const batched = storage as TokenStorage & Required<Pick<TokenStorage, 'getMany'>>;
+  let pending: Map<string, Entry> | null = null;
+
+  const flush = (batch: Map<string, Entry>): void => {
+    pending = null;
+    const entries = [...batch.values()];
+    for (let from = 0; from < entries.length; from += MAX_KEYS) {
+      void readBatch(batched, entries.slice(from, from + MAX_KEYS));
+    }
+  };
+
+  return (key) =>
+    new Promise<TokenRow | null>((resolve, reject) => {
+      if (pending === null) {
+        const batch = new Map<string, Entry>();
+        pending = batch;
+        nextTurn(flush, batch);
+      }
+      const id = keyId(key);
+      let entry = pending.get(id);
+      if (entry === undefined) {
+        entry = { key, waiters: [] };
+        pending.set(id, entry);
+      }
+      entry.waiters.push({ resolve, reject });
+    });
+}
