@@ -86,18 +86,26 @@ function integer(value: unknown, column: string): number {
   return n;
 }
 
+/** The columns with their type read once (a row is decoded on every read). */
+const DECODED = TOKEN_COLUMNS.map(({ field, column, type }) => ({
+  field,
+  column,
+  nullable: type.endsWith('?'),
+  integral: type.startsWith('integer'),
+}));
+
 /**
  * The row in a record keyed by column name (or, with `byField`, by field name). Throws ERR_STORAGE
  * naming the column for any value of the wrong type; never quotes a value.
  */
 export function rowFromRecord(record: Record<string, unknown>, byField = false): TokenRow {
   const row: Record<string, unknown> = {};
-  for (const { field, column, type } of TOKEN_COLUMNS) {
+  for (const { field, column, nullable, integral } of DECODED) {
     const value = record[byField ? field : column];
     if (value === null || value === undefined) {
-      if (!type.endsWith('?')) throw corrupt(column);
+      if (!nullable) throw corrupt(column);
       row[field] = null;
-    } else if (type.startsWith('integer')) {
+    } else if (integral) {
       row[field] = integer(value, column);
     } else if (typeof value === 'string') {
       row[field] = value;

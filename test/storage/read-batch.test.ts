@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { ShoptokenError } from '../../src/errors.ts';
 import { openVault } from '../../src/open-vault.ts';
 import { createMemoryStorage } from '../../src/storage/memory.ts';
-import { batchReads, MAX_KEYS } from '../../src/storage/read-batch.ts';
+import { batchReads, MAX_KEYS, SPLIT_AT } from '../../src/storage/read-batch.ts';
 import type { TokenKey, TokenRow, TokenStorage } from '../../src/storage/types.ts';
 import { offlineKey, offlineRow, onlineKey, onlineRow, sealed } from '../../src/testing/fixtures.ts';
 
@@ -44,14 +44,14 @@ function batchingStore(fail?: (keys: readonly TokenKey[]) => unknown) {
 const shop = (i: number) => `shop-${i}.myshopify.com`;
 
 describe('batched reads', () => {
-  it('reads asked for in one turn are one getMany; each caller gets its own row, a missing key null', async () => {
+  it('reads asked for in one turn share statements; each caller gets its own row, a missing key null', async () => {
     const { storage, calls } = batchingStore();
     for (let i = 0; i < 10; i++) await storage.put(offlineRow(APP, shop(i), { accessToken: sealed(`t${i}`) }));
     await storage.put(onlineRow(APP, shop(0), { userId: '7', accessToken: sealed('online') }));
     const read = batchReads(storage);
     const keys = [...Array.from({ length: 12 }, (_, i) => offlineKey(APP, shop(i))), onlineKey(APP, shop(0), '7')];
     const rows = await Promise.all(keys.map((key) => read(key)));
-    assert.deepEqual(calls, { get: 0, getMany: [13] });
+    assert.deepEqual(calls, { get: 0, getMany: [7, 6] }, 'two statements from 8 keys');
     assert.deepEqual(
       rows.map((row) => row?.accessToken ?? null),
       [...Array.from({ length: 10 }, (_, i) => sealed(`t${i}`)), null, null, sealed('online')],
@@ -81,6 +81,20 @@ describe('batched reads', () => {
     assert.deepEqual(a, b);
     assert.notEqual(a, b, 'not the same object: one caller changing its row cannot change another’s');
     assert.equal(c, null);
+  });
+
+  it(`below ${SPLIT_AT} keys a turn's reads are one statement; from ${SPLIT_AT}, two halves`, async () => {
+    for (const [count, statements] of [
+      [2, [2]],
+      [SPLIT_AT - 1, [SPLIT_AT - 1]],
+      [SPLIT_AT, [SPLIT_AT / 2, SPLIT_AT / 2]],
+      [SPLIT_AT + 1, [(SPLIT_AT + 2) / 2, SPLIT_AT / 2]],
+    ] as const) {
+      const { storage, calls } = batchingStore();
+      const read = batchReads(storage);
+      await Promise.all(Array.from({ length: count }, (_, i) => read(offlineKey(APP, shop(i)))));
+      assert.deepEqual(calls.getMany, statements, `${count} keys`);
+    }
   });
 
   it(`more than ${MAX_KEYS} reads in a turn are split into statements of at most ${MAX_KEYS} keys`, async () => {
@@ -150,7 +164,7 @@ describe('batched reads', () => {
     );
   });
 
-  it('vault.token of many shops at once, cache off: one statement, each shop its own token', async () => {
+  it('vault.token of many shops at once, cache off: two statements, each shop its own token', async () => {
     const { storage, calls } = batchingStore();
     const vault = openVault({ storage, keys: [{ id: 'k1', key: randomBytes(32) }], cache: { maxEntries: 0 } });
     try {
@@ -171,7 +185,7 @@ describe('batched reads', () => {
         tokens.map((token) => token.accessToken),
         Array.from({ length: 30 }, (_, i) => `shpat_${i}`),
       );
-      assert.deepEqual(calls, { get: 0, getMany: [30] });
+      assert.deepEqual(calls, { get: 0, getMany: [15, 15] });
     } finally {
       await vault.close();
     }
