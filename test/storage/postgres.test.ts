@@ -1,8 +1,8 @@
 /**
  * The PostgreSQL storage against a real server (SHOPTOKEN_TEST_POSTGRES_URL, default the local
  * one): the storage battery, then what only PostgreSQL has — migrations under concurrent opens,
- * the driver and URL errors, connections lost or never made, the due queries' plans, a pool of
- * one, server-clock leases. Each run works in schemas of its own (random names), dropped at the
+ * the driver and URL errors, connections lost or never made, the due queries' and the batched
+ * reads' plans, a pool of one, server-clock leases. Each run works in schemas of its own (random names), dropped at the
  * end. Without a server the suites are skipped with a printed reason, unless
  * SHOPTOKEN_REQUIRE_SERVICES=1 (CI), where that is a failure.
  */
@@ -171,6 +171,12 @@ function declareSuites(): void {
         const app = `grants-${randomUUID()}`;
         await storage.put(offlineRow(app, 'cool-shop.myshopify.com'));
         assert.equal((await storage.get(offlineKey(app, 'cool-shop.myshopify.com')))?.shop, 'cool-shop.myshopify.com');
+        const many = await storage.getMany!([offlineKey(app, 'cool-shop.myshopify.com'), offlineKey(app, 'x')]);
+        assert.deepEqual(
+          many.map((row) => row.shop),
+          ['cool-shop.myshopify.com'],
+          'the read function runs with the app user’s rights (EXECUTE is granted to PUBLIC)',
+        );
         assert.equal(await storage.leases.acquire(`k-${app}`, 'a', 1000), true);
         await storage.close();
       } finally {
@@ -441,6 +447,61 @@ function declareSuites(): void {
         }
       } finally {
         await admin.query(`DELETE FROM "${main}".shoptoken_tokens WHERE app LIKE 'explain-%'`);
+      }
+    });
+
+    it('batched reads look each key up on the primary key, even on a table without statistics', async () => {
+      // A plain `shop = ANY($keys)` is planned here as a scan of the app's whole key range (every
+      // row read, all but two filtered out); the read function must not be.
+      const schema = freshSchema('nostats');
+      await (await openPostgresStorage(urlWith({ schema }))).close();
+      const tokens = `"${schema}".shoptoken_tokens`;
+      await admin.query(`ALTER TABLE ${tokens} SET (autovacuum_enabled = false)`);
+      await admin.query(
+        `INSERT INTO ${tokens} (app, shop, kind, user_id, access_token, scopes, created_at, updated_at, status,
+           refresh_failures, token_grant)
+         SELECT '', 'shop-' || i || '.myshopify.com', 'offline', '', 'a', 's', 1, 1, 'active', 0, 'authorization_code'
+         FROM generate_series(1, 3000) AS i`,
+      );
+      const client = new pg.Client({ connectionString: BASE });
+      await client.connect();
+      const plans: Record<string, unknown>[] = [];
+      client.on('notice', (notice) => {
+        const text = String(notice.message ?? '');
+        const json = text.slice(text.indexOf('{'));
+        if (text.includes('"Plan"')) plans.push(JSON.parse(json).Plan);
+      });
+      try {
+        for (const setting of [
+          "LOAD 'auto_explain'",
+          'SET auto_explain.log_min_duration = 0',
+          'SET auto_explain.log_nested_statements = on',
+          'SET auto_explain.log_analyze = on',
+          "SET auto_explain.log_format = 'json'",
+          "SET client_min_messages = 'log'",
+        ])
+          await client.query(setting);
+        const shops = ['shop-7.myshopify.com', 'shop-2999.myshopify.com', 'missing.myshopify.com'];
+        for (let run = 0; run < 2; run++) {
+          const { rows } = await client.query(`SELECT shop FROM "${schema}".shoptoken_read_tokens($1, $2, $3, $4)`, [
+            shops.map(() => ''),
+            shops,
+            shops.map(() => 'offline'),
+            shops.map(() => ''),
+          ]);
+          assert.deepEqual(rows.map((row) => row.shop).sort(), shops.slice(0, 2).sort());
+        }
+        const scans = plans.flatMap(planNodes).filter((node) => node['Relation Name'] === 'shoptoken_tokens');
+        assert.ok(scans.length >= 2, `the function's inner statement was explained (${scans.length} scans)`);
+        for (const scan of scans) {
+          assert.equal(scan['Node Type'], 'Index Scan');
+          assert.equal(scan['Index Name'], 'shoptoken_tokens_pkey');
+          assert.match(String(scan['Index Cond']), /shop = /, 'the shop is in the index condition');
+          assert.equal(scan.Filter, undefined);
+          assert.ok(Number(scan['Actual Rows']) <= 1, `at most one row a lookup, read ${scan['Actual Rows']}`);
+        }
+      } finally {
+        await client.end();
       }
     });
 
