@@ -1,10 +1,10 @@
 /**
  * The PostgreSQL storage against a real server (SHOPTOKEN_TEST_POSTGRES_URL, default the local
  * one): the storage battery, then what only PostgreSQL has — migrations under concurrent opens,
- * the driver and URL errors, connections lost or never made, the due queries' and the batched
- * reads' plans, a pool of one, server-clock leases. Each run works in schemas of its own (random names), dropped at the
- * end. Without a server the suites are skipped with a printed reason, unless
- * SHOPTOKEN_REQUIRE_SERVICES=1 (CI), where that is a failure.
+ * the driver and URL errors, connections lost or never made, the plans of the due queries and of
+ * the batched reads, a pool of one, server-clock leases. Each run works in schemas of its own
+ * (random names), dropped at the end. Without a server the suites are skipped with a printed
+ * reason, unless SHOPTOKEN_REQUIRE_SERVICES=1 (CI), where that is a failure.
  */
 
 import assert from 'node:assert/strict';
