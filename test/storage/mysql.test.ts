@@ -19,7 +19,7 @@ import type { MigrationReport } from '../../src/storage/migrations.ts';
 import { connect } from '../../src/storage/mysql/connection.ts';
 import { DUE_INDEXES, dueStatement } from '../../src/storage/mysql/due.ts';
 import { MYSQL_MIGRATIONS, openMysqlStorage } from '../../src/storage/mysql/index.ts';
-import { listStatement } from '../../src/storage/mysql/rows.ts';
+import { getManyStatement, listStatement } from '../../src/storage/mysql/rows.ts';
 import { parseMysqlUrl } from '../../src/storage/mysql/url.ts';
 import { TOKEN_COLUMNS } from '../../src/storage/row-codec.ts';
 import type { DueIndex } from '../../src/storage/types.ts';
@@ -404,7 +404,7 @@ function declareSuites(): void {
   });
 
   describe('mysql storage: queries, pools and clocks', () => {
-    it('each due scan is an ordered range scan of its index, with or without a cursor; listings use the primary key', async () => {
+    it('each due scan is an ordered range scan of its index, with or without a cursor; listings and batched reads use the primary key', async () => {
       const { name } = await mainDatabase();
       await (await open()).close();
       const connection = await adminConnection(name);
@@ -459,6 +459,14 @@ function declareSuites(): void {
           assert.equal(step?.key, 'PRIMARY', JSON.stringify(plan));
           assert.doesNotMatch(String(step?.Extra), /filesort/, JSON.stringify(plan));
         }
+        // A batched read: one primary-key range per shop, not a scan of the app.
+        const shops = ['shop-20.myshopify.com', 'shop-400.myshopify.com', 'missing.myshopify.com'];
+        const batch = getManyStatement({ app, kind: 'offline', userId: '', shops });
+        const [batchPlan] = await connection.execute(`EXPLAIN ${batch.sql}`, batch.values);
+        const [read] = batchPlan as { key: string; type: string; rows: number | string }[];
+        assert.equal(read?.key, 'PRIMARY', JSON.stringify(batchPlan));
+        assert.equal(read?.type, 'range', JSON.stringify(batchPlan));
+        assert.ok(Number(read?.rows) <= shops.length, JSON.stringify(batchPlan));
       } finally {
         await connection.query("DELETE FROM shoptoken_tokens WHERE app LIKE 'explain-%'");
         await connection.end();

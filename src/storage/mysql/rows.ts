@@ -21,6 +21,7 @@ import {
   keyOf,
   rowFromRecord,
   rowValues,
+  type ShopGroup,
   TOKEN_COLUMNS,
   UPDATED_COLUMNS,
 } from '../row-codec.ts';
@@ -53,7 +54,17 @@ export function strictlyAfter(
 }
 
 const GET = `SELECT ${SELECTED} FROM shoptoken_tokens WHERE ${KEY}`;
-const GET_MANY = `SELECT ${SELECTED} FROM shoptoken_tokens WHERE app = ? AND kind = ? AND user_id = ? AND shop IN`;
+/**
+ * The statement reading one group of a `getMany` (a range per shop on the primary key). Exported so a
+ * test can EXPLAIN it.
+ */
+export function getManyStatement({ app, kind, userId, shops }: ShopGroup): { sql: string; values: string[] } {
+  return {
+    sql: `SELECT ${SELECTED} FROM shoptoken_tokens WHERE app = ? AND kind = ? AND user_id = ?
+      AND shop IN (${shops.map(() => '?').join(', ')})`,
+    values: [app, kind, userId, ...shops],
+  };
+}
 const PUT = `INSERT INTO shoptoken_tokens (${SELECTED}) VALUES (${TOKEN_COLUMNS.map(() => '?').join(', ')})
   ON DUPLICATE KEY UPDATE ${UPDATED_COLUMNS.map(({ column }) => `${column} = VALUES(${column})`).join(', ')}`;
 const swapSql = (column: 'refresh_token' | 'access_token'): string =>
@@ -107,10 +118,12 @@ export function tokenRows(db: Db) {
     /** One statement per (app, kind, user) among the keys (a range on the primary key per shop). */
     async getMany(keys: readonly TokenKey[]): Promise<TokenRow[]> {
       const results = await Promise.all(
-        groupByShop(keys).map(({ app, kind, userId, shops }) =>
-          db.rows('read token rows', `${GET_MANY} (${shops.map(() => '?').join(', ')})`, [app, kind, userId, ...shops]),
-        ),
+        groupByShop(keys).map((group) => {
+          const { sql, values } = getManyStatement(group);
+          return db.rows('read token rows', sql, values);
+        }),
       );
+
       return results.flatMap((records) => rowsOf(records));
     },
     async put(row: TokenRow): Promise<void> {
