@@ -25,9 +25,6 @@ const nextTurn: (run: (batch: Map<string, Entry>) => void, batch: Map<string, En
     ? (run, batch) => setImmediate(run, batch)
     : (run, batch) => setTimeout(run, 0, batch);
 
-/** Reads one key: the row, or null. */
-export type ReadRow = (key: TokenKey) => Promise<TokenRow | null>;
-
 interface Waiter {
   resolve(row: TokenRow | null): void;
   reject(error: unknown): void;
@@ -94,20 +91,33 @@ async function readBatch(storage: TokenStorage & Required<Pick<TokenStorage, 'ge
   for (const entry of entries) settle(entry, found.get(keyId(entry.key)) ?? null);
 }
 
+/** A point reader, and how to send what it holds before the store is closed. */
+export interface BatchedReader {
+  (key: TokenKey): Promise<TokenRow | null>;
+  /** Sends the reads not yet sent and resolves when every read asked for so far has settled. */
+  drain(): Promise<void>;
+}
+
 /**
  * The point reader of `storage`: coalesced through `getMany` when the store has it, its `get` as
- * it is otherwise (SQLite and memory answer in-process: nothing to coalesce).
+ * it is otherwise (SQLite and memory answer in-process: nothing to coalesce). Call `drain()` before
+ * closing the store, so that a read asked for just before is still sent.
  *
  * @example
  * const read = batchReads(storage);
  * const [a, b] = await Promise.all([read(keyA), read(keyB)]); // one getMany
+ * await read.drain(); await storage.close();
  */
-export function batchReads(storage: TokenStorage): ReadRow {
-  if (typeof storage.getMany !== 'function') return (key) => storage.get(key);
+export function batchReads(storage: TokenStorage): BatchedReader {
+  if (typeof storage.getMany !== 'function') {
+    return Object.assign((key: TokenKey) => storage.get(key), { drain: async () => undefined });
+  }
   const batched = storage as TokenStorage & Required<Pick<TokenStorage, 'getMany'>>;
   let pending: Map<string, Entry> | null = null;
+  const outstanding = new Set<Promise<unknown>>();
 
   const flush = (batch: Map<string, Entry>): void => {
+    if (batch !== pending) return; // drained already
     pending = null;
     const entries = [...batch.values()];
     // Two statements rather than one from SPLIT_AT keys: the rows of the first are being opened
@@ -119,8 +129,8 @@ export function batchReads(storage: TokenStorage): ReadRow {
     }
   };
 
-  return (key) =>
-    new Promise<TokenRow | null>((resolve, reject) => {
+  const read = (key: TokenKey): Promise<TokenRow | null> => {
+    const result = new Promise<TokenRow | null>((resolve, reject) => {
       if (pending === null) {
         const batch = new Map<string, Entry>();
         pending = batch;
@@ -134,4 +144,18 @@ export function batchReads(storage: TokenStorage): ReadRow {
       }
       entry.waiters.push({ resolve, reject });
     });
+    outstanding.add(result);
+    const forget = (): void => {
+      outstanding.delete(result);
+    };
+    result.then(forget, forget);
+    return result;
+  };
+
+  return Object.assign(read, {
+    async drain(): Promise<void> {
+      if (pending !== null) flush(pending);
+      await Promise.allSettled([...outstanding]);
+    },
+  });
 }

@@ -9,7 +9,7 @@
  * Point reads of rows are coalesced per event-loop turn on stores that can read many keys at once.
  */
 
-import { batchReads, type ReadRow } from '../storage/read-batch.ts';
+import { type BatchedReader, batchReads } from '../storage/read-batch.ts';
 import { keyOf } from '../storage/row-codec.ts';
 import type { DueIndex, DueQuery, TokenKey, TokenKind, TokenRow, TokenStorage } from '../storage/types.ts';
 import { type KeyRing, type TokenField, tokenAad } from './keyring.ts';
@@ -37,7 +37,7 @@ export class Records {
   readonly app: string;
 
   /** Point reads, coalesced per event-loop turn on stores that read many keys at once. */
-  readonly #read: ReadRow;
+  readonly #read: BatchedReader;
 
   constructor(storage: TokenStorage, ring: KeyRing, app: string) {
     this.storage = storage;
@@ -49,6 +49,11 @@ export class Records {
   /** The key of the shop's offline row, or of a user's online row. */
   key(shop: string, kind: TokenKind = 'offline', userId = ''): TokenKey {
     return { app: this.app, shop, kind, userId };
+  }
+
+  /** Sends the reads asked for and not yet sent, and waits for every read in flight (before a close). */
+  drainReads(): Promise<void> {
+    return this.#read.drain();
   }
 
   offline(shop: string): Promise<TokenRow | null> {

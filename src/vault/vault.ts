@@ -685,6 +685,8 @@ export class VaultCore implements TokenVault {
   }
 
   async close(): Promise<void> {
+    // A read asked for just before the close is still sent (reads wait one event-loop turn to be batched).
+    await this.#records.drainReads();
     await this.#records.storage.close();
   }
 

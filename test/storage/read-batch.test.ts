@@ -211,3 +211,36 @@ describe('batched reads from a store that throws instead of rejecting', () => {
     await assert.rejects(read(offlineKey(APP, shop(2))), /cannot hold/, 'a read alone, too');
   });
 });
+
+describe('batched reads and closing the store', () => {
+  it('drain sends the reads not yet sent and waits for them', async () => {
+    const { storage, calls } = batchingStore();
+    await storage.put(offlineRow(APP, shop(1)));
+    const read = batchReads(storage);
+    const reads = [read(offlineKey(APP, shop(1))), read(offlineKey(APP, shop(2)))];
+    await read.drain();
+    assert.deepEqual(calls.getMany, [2], 'sent by drain, before the next turn');
+    await storage.close();
+    const [one, two] = await Promise.all(reads);
+    assert.equal(one?.shop, shop(1));
+    assert.equal(two, null);
+    await read.drain(); // nothing held: resolves at once
+  });
+
+  it('vault.close after vault.token in the same turn: the read is still answered', async () => {
+    const { storage } = batchingStore();
+    const vault = openVault({ storage, keys: [{ id: 'k1', key: randomBytes(32) }], cache: { maxEntries: 0 } });
+    await vault.saveOffline({
+      shop: shop(1),
+      accessToken: 'shpat_1',
+      scopes: ['read_orders'],
+      expiresAt: null,
+      refreshToken: null,
+      refreshTokenExpiresAt: null,
+    });
+    const token = vault.token(shop(1));
+    await vault.close();
+    assert.equal((await token).accessToken, 'shpat_1');
+    await assert.rejects(vault.token(shop(1)), { code: 'ERR_STORAGE' }, 'and later reads meet the closed store');
+  });
+});
