@@ -25,7 +25,7 @@ import { DEFAULT_API_VERSION } from '../../src/admin/client.ts';
 import { openConfiguredStorage } from '../../src/config/database.ts';
 import { ShoptokenError } from '../../src/errors.ts';
 import { openVault, type Vault } from '../../src/open-vault.ts';
-import type { TokenStorage } from '../../src/storage/types.ts';
+import type { TokenKey, TokenStorage } from '../../src/storage/types.ts';
 import type { KeeperOptions, KeeperReport } from '../../src/vault/keeper.ts';
 
 /** How a worker opens its vault (the first argument, as JSON). */
@@ -126,7 +126,10 @@ const write = (line: WorkerLine): void => {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 };
 
-/** A storage that counts the rows it returns (the keeper's reads must stay O(due)). */
+/**
+ * A storage that counts the rows it returns (the keeper's reads must stay O(due)); batched point
+ * reads (`getMany`, PostgreSQL and MySQL) count as `get`, and stay batched.
+ */
 function counting(storage: TokenStorage) {
   const rowsRead = { due: 0, get: 0, list: 0 };
   const calls = { due: 0, get: 0, list: 0 };
@@ -140,6 +143,16 @@ function counting(storage: TokenStorage) {
       if (row) rowsRead.get++;
       return row;
     },
+    ...(storage.getMany
+      ? {
+          async getMany(keys: readonly TokenKey[]) {
+            calls.get++;
+            const rows = await storage.getMany!(keys);
+            rowsRead.get += rows.length;
+            return rows;
+          },
+        }
+      : {}),
     async due(index, query) {
       calls.due++;
       const rows = await storage.due(index, query);
