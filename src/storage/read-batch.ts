@@ -48,30 +48,30 @@ function settle(entry: Entry, row: TokenRow | null): void {
   });
 }
 
-/** Each entry read on its own: what a batch falls back to when the store refused it for a reason of the keys. */
-function readEach(storage: TokenStorage, entries: readonly Entry[]): void {
-  for (const entry of entries) {
-    let read: Promise<TokenRow | null>;
-    try {
-      read = Promise.resolve(storage.get(entry.key));
-    } catch (error) {
-      // A store written by a user may throw instead of rejecting: never out of a timer callback.
-      read = Promise.reject(error);
-    }
-    read.then(
-      (row) => settle(entry, row),
-      (error: unknown) => {
+/**
+ * Each entry read on its own: what a batch falls back to when the store refused it for a reason of
+ * the keys. Resolves once every entry is settled.
+ */
+async function readEach(storage: TokenStorage, entries: readonly Entry[]): Promise<void> {
+  await Promise.all(
+    entries.map(async (entry) => {
+      try {
+        // Inside the async function: a store written by a user that throws instead of rejecting
+        // fails this read, never the timer callback that flushed the batch.
+        settle(entry, await storage.get(entry.key));
+      } catch (error) {
         for (const waiter of entry.waiters) waiter.reject(error);
-      },
-    );
-  }
+      }
+    }),
+  );
 }
 
-async function readBatch(storage: TokenStorage & Required<Pick<TokenStorage, 'getMany'>>, entries: Entry[]) {
-  if (entries.length === 1) {
-    readEach(storage, entries);
-    return;
-  }
+/** Reads a batch's entries and settles every waiter; never rejects. */
+async function readBatch(
+  storage: TokenStorage & Required<Pick<TokenStorage, 'getMany'>>,
+  entries: Entry[],
+): Promise<void> {
+  if (entries.length === 1) return readEach(storage, entries);
   let rows: TokenRow[];
   try {
     rows = await storage.getMany(entries.map((entry) => entry.key));
@@ -79,11 +79,8 @@ async function readBatch(storage: TokenStorage & Required<Pick<TokenStorage, 'ge
   } catch (error) {
     // The store is down (or closed): every read fails as its own get would have. Anything else (a
     // key the store cannot hold) must fail only the read that asked for it.
-    if (error instanceof ShoptokenError) {
-      for (const entry of entries) for (const waiter of entry.waiters) waiter.reject(error);
-    } else {
-      readEach(storage, entries);
-    }
+    if (!(error instanceof ShoptokenError)) return readEach(storage, entries);
+    for (const entry of entries) for (const waiter of entry.waiters) waiter.reject(error);
     return;
   }
   const found = new Map<string, TokenRow>();
@@ -114,7 +111,8 @@ export function batchReads(storage: TokenStorage): BatchedReader {
   }
   const batched = storage as TokenStorage & Required<Pick<TokenStorage, 'getMany'>>;
   let pending: Map<string, Entry> | null = null;
-  const outstanding = new Set<Promise<unknown>>();
+  /** The batches sent and not yet settled (what `drain` waits for). */
+  const sent = new Set<Promise<void>>();
 
   const flush = (batch: Map<string, Entry>): void => {
     if (batch !== pending) return; // drained already
@@ -125,12 +123,14 @@ export function batchReads(storage: TokenStorage): BatchedReader {
     // (measured on PostgreSQL and MariaDB with 16 callers: about 15 % more reads a second).
     const size = Math.min(MAX_KEYS, entries.length >= SPLIT_AT ? Math.ceil(entries.length / 2) : entries.length);
     for (let from = 0; from < entries.length; from += size) {
-      void readBatch(batched, entries.slice(from, from + size));
+      const reading = readBatch(batched, entries.slice(from, from + size));
+      sent.add(reading);
+      void reading.then(() => sent.delete(reading));
     }
   };
 
-  const read = (key: TokenKey): Promise<TokenRow | null> => {
-    const result = new Promise<TokenRow | null>((resolve, reject) => {
+  const read = (key: TokenKey): Promise<TokenRow | null> =>
+    new Promise<TokenRow | null>((resolve, reject) => {
       if (pending === null) {
         const batch = new Map<string, Entry>();
         pending = batch;
@@ -144,18 +144,11 @@ export function batchReads(storage: TokenStorage): BatchedReader {
       }
       entry.waiters.push({ resolve, reject });
     });
-    outstanding.add(result);
-    const forget = (): void => {
-      outstanding.delete(result);
-    };
-    result.then(forget, forget);
-    return result;
-  };
 
   return Object.assign(read, {
     async drain(): Promise<void> {
       if (pending !== null) flush(pending);
-      await Promise.allSettled([...outstanding]);
+      await Promise.all([...sent]);
     },
   });
 }

@@ -173,20 +173,27 @@ export interface ShopGroup {
   shops: string[];
 }
 
-/**
- * The keys of a `getMany`, grouped by (app, kind, userId) in first-seen order, each shop once.
- * Throws a TypeError for more than 100 keys or a key that is not four strings.
- */
-export function groupByShop(keys: readonly TokenKey[]): ShopGroup[] {
+/** The keys of a `getMany`, checked: at most 100, each four strings (a TypeError otherwise). */
+export function checkKeys(keys: readonly TokenKey[]): readonly TokenKey[] {
   if (!Array.isArray(keys) || keys.length > 100) throw new TypeError('getMany takes an array of at most 100 keys');
-  const groups = new Map<string, ShopGroup & { seen: Set<string> }>();
   for (const key of keys) {
     const { app, shop, kind, userId } = (key ?? {}) as Partial<Record<keyof TokenKey, unknown>>;
     if (typeof app !== 'string' || typeof shop !== 'string' || typeof kind !== 'string' || typeof userId !== 'string') {
       throw new TypeError('a key is { app, shop, kind, userId }, four strings');
     }
+  }
+  return keys;
+}
+
+/**
+ * The keys of a `getMany` (checked by {@link checkKeys}), grouped by (app, kind, userId) in
+ * first-seen order, each shop once.
+ */
+export function groupByShop(keys: readonly TokenKey[]): ShopGroup[] {
+  const groups = new Map<string, ShopGroup & { seen: Set<string> }>();
+  for (const { app, shop, kind, userId } of checkKeys(keys)) {
     const id = `${app.length}:${app}${kind}:${userId}`;
-    const group = groups.get(id) ?? { app, kind: kind as TokenKind, userId, shops: [], seen: new Set<string>() };
+    const group = groups.get(id) ?? { app, kind, userId, shops: [], seen: new Set<string>() };
     groups.set(id, group);
     if (!group.seen.has(shop)) {
       group.seen.add(shop);

@@ -180,7 +180,7 @@ export interface TokenStorage {
   /** The row of `key`, or `null`. */
   get(key: TokenKey): Promise<TokenRow | null>;
   /**
-   * Optional: the stored rows among `keys` (1 to 100 of them, of any apps and kinds), in any order;
+   * Optional: the stored rows among `keys` (at most 100, of any apps and kinds), in any order;
    * a key without a row is simply absent. A network store answers it with one statement, and the
    * vault then coalesces the reads asked for in one event-loop turn into one call (see
    * storage/read-batch.ts); a store that answers in-process (SQLite, memory) leaves it out.

@@ -123,7 +123,6 @@ export function tokenRows(db: Db) {
           return db.rows('read token rows', sql, values);
         }),
       );
-
       return results.flatMap((records) => rowsOf(records));
     },
     async put(row: TokenRow): Promise<void> {

@@ -8,7 +8,7 @@
  */
 
 import {
-  groupByShop,
+  checkKeys,
   KEY_COLUMNS,
   keyOf,
   rowFromRecord,
@@ -70,14 +70,9 @@ export function tokenRows(db: Db) {
     /** One statement for every key (at most 100), each looked up on the primary key. */
     async getMany(keys: readonly TokenKey[]): Promise<TokenRow[]> {
       const columns: string[][] = [[], [], [], []];
-      for (const group of groupByShop(keys)) {
-        for (const shop of group.shops) {
-          const values = [group.app, shop, group.kind, group.userId];
-          if (!storable(values)) continue;
-          values.forEach((value, index) => {
-            columns[index]!.push(value);
-          });
-        }
+      for (const key of checkKeys(keys)) {
+        const values = keyValues(key) as string[];
+        if (storable(values)) values.forEach((value, index) => void columns[index]!.push(value));
       }
       if (columns[0]!.length === 0) return [];
       return rowsOf((await db.query('read token rows', getManyText, columns)).rows);
