@@ -23,7 +23,7 @@ import { REDIS_MIGRATIONS } from '../../src/storage/redis/migrations.ts';
 import { cleanupAfter } from '../../src/storage/redis/states.ts';
 import { parseRedisUrl } from '../../src/storage/redis/url.ts';
 import type { TokenStorage } from '../../src/storage/types.ts';
-import { offlineKey, offlineRow, refreshedRow, sealed } from '../../src/testing/fixtures.ts';
+import { offlineKey, offlineRow, onlineRow, refreshedRow, sealed } from '../../src/testing/fixtures.ts';
 import { runStorageConformance } from '../../src/testing/index.ts';
 import { assertRotatedOnceAcrossProcesses } from '../helpers/rotation-processes.ts';
 
@@ -415,6 +415,24 @@ function declareSuites(): void {
         assert.equal((await storage.due('access', { app, before: 1e12, limit: 10 })).length, 1);
         await admin.call('SCRIPT', 'FLUSH');
         assert.equal(await storage.deleteShop(app, SHOP), 1);
+      } finally {
+        await storage.close();
+      }
+    });
+
+    it('rows are read as one script reply: values holding what JSON escapes come back byte for byte', async () => {
+      const storage = await open();
+      const app = `escaped-${randomUUID()}`;
+      // Quotes, backslashes, slashes, control characters, NUL, accents, an emoji and a long value.
+      const odd = `"\\/\u0000\u0001\t\n\r é ü 🙂 ${'x'.repeat(5000)}`;
+      const online = onlineRow(app, SHOP, { userId: `ü "42"\\/\u0000`, scopes: odd, lastRefreshError: odd });
+      const offline = offlineRow(app, SHOP, { associatedUserScopes: odd, lastRefreshError: '' });
+      try {
+        await storage.put(online);
+        await storage.put(offline);
+        assert.deepEqual(await storage.get(online), online);
+        assert.deepEqual(await storage.get(offline), offline);
+        assert.equal(await storage.get(offlineKey(app, 'absent.myshopify.com')), null);
       } finally {
         await storage.close();
       }

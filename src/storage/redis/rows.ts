@@ -10,7 +10,7 @@ import type { Expected, TokenKey, TokenRow } from '../types.ts';
 import type { RedisConnection } from './connection.ts';
 import { shopState, syncAfterWrite } from './indexes.ts';
 import { parseRowTail, type RedisKeys, rowTail } from './keys.ts';
-import { DELETE_ROW, DELETE_SHOP, MARK_INSTALLED, runScript, WRITE_ROW } from './scripts.ts';
+import { DELETE_ROW, DELETE_SHOP, MARK_INSTALLED, READ_ROW, runScript, WRITE_ROW } from './scripts.ts';
 
 /** Columns set only when a row is created: its key, and what a write keeps (`created_at`, `installed_at`). */
 const CREATED_COLUMNS = TOKEN_COLUMNS.filter((column) => !UPDATED_COLUMNS.includes(column));
@@ -44,10 +44,12 @@ function checkRow(row: TokenRow): void {
 
 /** The row stored at `hash`, or null. */
 export async function readRow(connection: RedisConnection, hash: string): Promise<TokenRow | null> {
-  const flat = await connection.call('HGETALL', hash);
-  if (!Array.isArray(flat) || flat.length === 0) return null;
+  const reply = await runScript(connection, READ_ROW, [hash], []);
+  if (reply === null) return null;
+  const flat: unknown = JSON.parse(String(reply));
+  if (!Array.isArray(flat) || flat.length % 2 !== 0) throw new Error('unexpected reply to a row read');
   const record: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = flat[i + 1];
+  for (let i = 0; i < flat.length; i += 2) record[String(flat[i])] = flat[i + 1];
   return rowFromRecord(record);
 }
 
