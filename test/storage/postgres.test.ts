@@ -88,6 +88,8 @@ function declareSuites(): void {
   });
 
   runStorageConformance('postgres', () => openPostgresStorage(mainUrl), { shared: true });
+  const preparedUrl = urlWith({ schema: freshSchema('conformance_prepared'), prepare: 'true' });
+  runStorageConformance('postgres (prepare=true)', () => openPostgresStorage(preparedUrl), { shared: true });
 
   describe('postgres storage: migrations', () => {
     it('8 instances opening a fresh schema at once apply each version exactly once', async () => {
@@ -238,7 +240,7 @@ function declareSuites(): void {
 
     it('reads schema, pool and connect_timeout out of the URL and passes the rest (libpq’s) to pg', () => {
       const settings = parsePostgresUrl(
-        'postgresql://u:p%40ss@db.internal:6432/shop?sslmode=verify-full&schema=Apps_1&pool=3&connect_timeout=2&application_name=x&query_timeout=0',
+        'postgresql://u:p%40ss@db.internal:6432/shop?sslmode=verify-full&schema=Apps_1&pool=3&connect_timeout=2&application_name=x&query_timeout=0&prepare=true',
       );
       assert.deepEqual(settings, {
         connectionString: 'postgresql://u:p%40ss@db.internal:6432/shop?sslmode=verify-full&application_name=x',
@@ -246,6 +248,7 @@ function declareSuites(): void {
         pool: 3,
         connectTimeoutMs: 2000,
         queryTimeoutMs: 0,
+        prepare: true,
       });
       assert.deepEqual(parsePostgresUrl('postgres://localhost/shop'), {
         connectionString: 'postgres://localhost/shop',
@@ -253,7 +256,84 @@ function declareSuites(): void {
         pool: 10,
         connectTimeoutMs: 5000,
         queryTimeoutMs: 30_000,
+        prepare: false,
       });
+      assert.equal(parsePostgresUrl('postgres://localhost/shop?prepare=false').prepare, false);
+      for (const value of ['yes', '1', 'TRUE', '']) {
+        assert.throws(
+          () => parsePostgresUrl(`postgres://localhost/shop?prepare=${value}`),
+          (error: ConfigError) =>
+            error instanceof ConfigError && /prepare must be true or false/.test(error.problems[0]!),
+        );
+      }
+    });
+
+    it('prepare=true names every statement a call runs, and the server keeps them; by default none is named', async () => {
+      // The real driver, its Pool recording the statements it is given.
+      const named: (string | undefined)[] = [];
+      const pools: pg.Pool[] = [];
+      class RecordingPool extends pg.Pool {
+        constructor(config?: pg.PoolConfig) {
+          super(config);
+          pools.push(this);
+        }
+        override query(...args: unknown[]): never {
+          const config = args[0] as { name?: string } | string;
+          if (typeof config === 'object') named.push(config.name);
+          return (super.query as (...a: unknown[]) => never)(...args);
+        }
+      }
+      const importDriver = async () => ({ Pool: RecordingPool });
+      const prepared = async (pool: pg.Pool) =>
+        (await pool.query('SELECT name FROM pg_prepared_statements')).rows.map((row) => String(row.name)).sort();
+      const shop = 'cool-shop.myshopify.com';
+      const exercise = async (storage: TokenStorage, app: string) => {
+        for (let round = 0; round < 2; round++) {
+          await storage.put(offlineRow(app, shop, { updatedAt: 1000 + round }));
+          assert.equal((await storage.get(offlineKey(app, shop)))?.updatedAt, 1000 + round);
+          assert.equal((await storage.getMany!([offlineKey(app, shop), offlineKey(app, 'b.myshopify.com')])).length, 1);
+          assert.equal((await storage.list({ app, limit: 10 })).length, 1);
+          assert.equal(await storage.leases.acquire(`prepared-${app}`, 'me', 10_000), true);
+          assert.equal(await storage.leases.release(`prepared-${app}`, 'me'), true);
+        }
+      };
+
+      const app = `prepared-${randomUUID()}`;
+      const storage = await openPostgresStorage(
+        urlWith({ schema: freshSchema('prepared'), prepare: 'true', pool: '1' }),
+        {
+          importDriver,
+        },
+      );
+      try {
+        named.length = 0;
+        await exercise(storage, app);
+        assert.ok(named.length >= 12);
+        assert.ok(
+          named.every((name) => typeof name === 'string' && name.startsWith('shoptoken_')),
+          String(named),
+        );
+        // One connection: it holds each statement once, however often it ran.
+        assert.deepEqual(await prepared(pools.at(-1)!), [...new Set(named as string[])].sort());
+      } finally {
+        await storage.close();
+      }
+
+      const plain = await openPostgresStorage(urlWith({ schema: freshSchema('unprepared'), pool: '1' }), {
+        importDriver,
+      });
+      try {
+        named.length = 0;
+        await exercise(plain, app);
+        assert.ok(named.length >= 12);
+        assert.deepEqual(
+          named.filter((name) => name !== undefined),
+          [],
+        );
+        assert.deepEqual(await prepared(pools.at(-1)!), []);
+      } finally {
+        await plain.close();
+      }
     });
 
     it('an unreachable server (a closed port) is a quick, retryable ERR_STORAGE without the password', async () => {

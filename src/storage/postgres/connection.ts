@@ -5,10 +5,12 @@
  * refuses calls after `close()` and maps every driver error to `ERR_STORAGE`.
  *
  * Nothing here keeps session state a transaction pooler (PgBouncer `pool_mode=transaction`) would
- * lose: statements are unnamed, locks are transaction-scoped, and there is no `SET` and no temporary
- * table; every statement names its tables with their schema instead of relying on `search_path`.
+ * lose: statements are unnamed (unless the URL asks for `prepare=true`), locks are
+ * transaction-scoped, and there is no `SET` and no temporary table; every statement names its tables
+ * with their schema instead of relying on `search_path`.
  */
 
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig, QueryResultRow } from 'pg';
 import { ConfigError } from '../../errors.ts';
 import { closedError, storageError } from './errors.ts';
@@ -74,6 +76,18 @@ async function loadPool(importDriver: ImportDriver): Promise<typeof Pool> {
   return PoolClass as typeof Pool;
 }
 
+/**
+ * The name a statement is prepared under: one per text (the driver prepares a name once per
+ * connection and refuses the same name for another text). The storage's statements come in a few
+ * dozen shapes (a listing with or without a cursor, …), so a connection holds a few dozen at most.
+ */
+export function statementName(text: string): string {
+  return `shoptoken_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
+}
+
+/** A statement worth preparing: one a call runs again and again (migrations and DDL are left unnamed). */
+const DML = /^\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH)\b/i;
+
 const result = (raw: { rows: QueryResultRow[]; rowCount: number | null }): Result => ({
   rows: raw.rows,
   rowCount: raw.rowCount ?? 0,
@@ -103,6 +117,17 @@ export async function connect(settings: PostgresSettings, importDriver: ImportDr
   const schema = quoteIdent(settings.schema);
   // Per statement, so that migrations (an index build on a large table) are not cut short.
   const queryTimeout = settings.queryTimeoutMs > 0 ? settings.queryTimeoutMs : undefined;
+  const names = new Map<string, string>();
+  /** The statement's name when statements are prepared (see PostgresSettings.prepare): DML only, never DDL. */
+  const nameOf = (text: string): { name?: string } => {
+    if (!settings.prepare || !DML.test(text)) return {};
+    let name = names.get(text);
+    if (name === undefined) {
+      name = statementName(text);
+      names.set(text, name);
+    }
+    return { name };
+  };
   let closed = false;
   let ending: Promise<void> | undefined;
 
@@ -141,7 +166,12 @@ export async function connect(settings: PostgresSettings, importDriver: ImportDr
       if (closed) throw closedError();
       try {
         // pg reads `query_timeout` from a query's config too (its types only know it as a pool option).
-        const config = { text, values: values as unknown[], query_timeout: queryTimeout } as QueryConfig;
+        const config = {
+          ...nameOf(text),
+          text,
+          values: values as unknown[],
+          query_timeout: queryTimeout,
+        } as QueryConfig;
         return result(await pool.query(config));
       } catch (error) {
         throw storageError(action, error);

@@ -2,8 +2,9 @@
  * Reading a `postgres://` (or `postgresql://`) URL: the libpq form the `pg` driver understands (user,
  * password, host, port, database, `sslmode` and the other libpq parameters, passed through), plus
  * shoptoken's own parameters, which are taken out before the driver sees the URL:
- * `schema` (where the tables live), `pool` (connections), `connect_timeout` (seconds, as libpq) and
- * `query_timeout` (ms a statement may take before the call fails and its connection is dropped).
+ * `schema` (where the tables live), `pool` (connections), `connect_timeout` (seconds, as libpq),
+ * `query_timeout` (ms a statement may take before the call fails and its connection is dropped) and
+ * `prepare` (named prepared statements, off by default: see {@link PostgresSettings.prepare}).
  * No message quotes the URL: it may hold a password.
  */
 
@@ -21,6 +22,12 @@ export interface PostgresSettings {
   connectTimeoutMs: number;
   /** How long one statement may run, in ms, migrations excepted (`query_timeout`, default 30 s; 0: no limit). */
   queryTimeoutMs: number;
+  /**
+   * Whether statements are named, so each connection parses and plans one only once (`prepare`,
+   * default false). Off by default: a transaction pooler (PgBouncer before 1.21, or later without
+   * `max_prepared_statements`) hands a named statement to a connection that never saw it.
+   */
+  prepare: boolean;
 }
 
 export const DEFAULT_POOL = 10;
@@ -80,6 +87,8 @@ export function parsePostgresUrl(url: string): PostgresSettings {
   const queryTimeout = queryParam === null ? DEFAULT_QUERY_TIMEOUT_MS : whole(queryParam);
   if (queryTimeout === null)
     problems.push(`${NAME}: query_timeout must be a whole number of milliseconds (0: no limit)`);
+  const prepare = take('prepare') ?? 'false';
+  if (prepare !== 'true' && prepare !== 'false') problems.push(`${NAME}: prepare must be true or false`);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -88,5 +97,6 @@ export function parsePostgresUrl(url: string): PostgresSettings {
     pool: pool as number,
     connectTimeoutMs: (timeout as number) * 1000,
     queryTimeoutMs: queryTimeout as number,
+    prepare: prepare === 'true',
   };
 }
