@@ -197,8 +197,14 @@ export async function prepareStore(store: StoreName): Promise<PreparedStore | st
 }
 
 /** shoptoken's storage of `target`, through the same configuration path as apps (`openConfiguredStorage`). */
-export async function openOurs(target: StoreTarget): Promise<TokenStorage> {
-  return (await openConfiguredStorage({ database: target.ours, cwd: process.cwd() })).storage;
+export async function openOurs(target: StoreTarget, params: Record<string, string> = {}): Promise<TokenStorage> {
+  let database = target.ours;
+  if (Object.keys(params).length > 0) {
+    const url = new URL(database);
+    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+    database = url.toString();
+  }
+  return (await openConfiguredStorage({ database, cwd: process.cwd() })).storage;
 }
 
 /** A peer adapter that can be closed; `disconnect` on the network ones. */

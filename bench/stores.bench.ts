@@ -8,7 +8,9 @@
  * a vault with the cache off, so every call is a store read and an AES-256-GCM decrypt (on
  * PostgreSQL and MySQL, the reads asked for in one event-loop turn are one statement). For the
  * network stores, one round trip that reads nothing (`SELECT 1`, `PING`) on the same driver is
- * measured beside them: the floor under any read that goes to the server. Measured
+ * measured beside them: the floor under any read that goes to the server. On PostgreSQL, a cold
+ * vault on a URL with `prepare=true` (named statements, each parsed and planned once per
+ * connection: not for PgBouncer before 1.21) is measured too. Measured
  * with 1 caller (latency) and with 16 concurrent callers (throughput, the connection pools of both
  * sides at their defaults of 10), alternating contenders round by round. Before each level every shop
  * is read once through the hot vault, so its cache holds them all (not timed).
@@ -90,7 +92,7 @@ async function seedPeer(peer: PeerStorage, all: Seed[], now: number): Promise<vo
 interface StoreRun {
   target: StoreTarget;
   seeding: { oursMs: number; peerMs: number };
-  /** By caller count: hot, cold, peer, then the round trip when the store has one. */
+  /** By caller count: hot, cold, peer, then the round trip when the store has one, then cold with prepare=true (PostgreSQL). */
   levels: Map<number, TimedResult[]>;
 }
 
@@ -101,6 +103,10 @@ async function runStore(target: StoreTarget): Promise<StoreRun> {
   // No `shopify` options: a refresh would throw, so the figures cannot include one.
   const vault = openVault({ storage: await openOurs(target), keys });
   const coldVault = openVault({ storage: await openOurs(target), keys, cache: { maxEntries: 0 } });
+  const preparedVault =
+    target.store === 'postgres'
+      ? openVault({ storage: await openOurs(target, { prepare: 'true' }), keys, cache: { maxEntries: 0 } })
+      : null;
   const peer = await openPeer(target);
   const roundTrip = await openRoundTrip(target);
   try {
@@ -147,6 +153,17 @@ async function runStore(target: StoreTarget): Promise<StoreRun> {
           ...(roundTrip
             ? [{ name: `floor: one round trip reading nothing (${roundTrip.name})`, fn: roundTrip.send }]
             : []),
+          ...(preparedVault
+            ? [
+                {
+                  name: 'shoptoken vault.token, cold, prepare=true (named statements)',
+                  fn: async () => {
+                    const shop = pick();
+                    expect(shop, (await preparedVault.token(shop)).accessToken);
+                  },
+                },
+              ]
+            : []),
         ],
         { concurrency },
       );
@@ -156,6 +173,7 @@ async function runStore(target: StoreTarget): Promise<StoreRun> {
   } finally {
     await vault.close();
     await coldVault.close();
+    await preparedVault?.close();
     await closePeer(peer);
     await roundTrip?.close();
   }
@@ -238,6 +256,15 @@ export async function storesBench(
       lines.push(
         `| ${run.target.label} | ${hot.map((r) => `${r.toFixed(1)}×`).join(' | ')} | ${cold.map((r) => `${r.toFixed(1)}×`).join(' | ')} | ${worst >= 2 ? 'met' : '**NOT met**'} | ${floor === null || floor === undefined ? '—' : `${floor.toFixed(1)}×`} |`,
       );
+    }
+    for (const run of runs) {
+      const prepared = CALLERS.map((c) => {
+        const results = run.levels.get(c)!;
+        return results[4] ? `${ratio(results[4], results[2]!).toFixed(1)}× with ${c} caller${c > 1 ? 's' : ''}` : null;
+      });
+      if (prepared.every((r) => r !== null)) {
+        lines.push('', `${run.target.label} with \`prepare=true\` (named statements), cold: ${prepared.join(', ')}.`);
+      }
     }
   }
   return { lines, coldRatios };
