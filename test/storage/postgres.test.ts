@@ -284,56 +284,50 @@ function declareSuites(): void {
         }
       }
       const importDriver = async () => ({ Pool: RecordingPool });
-      const prepared = async (pool: pg.Pool) =>
-        (await pool.query('SELECT name FROM pg_prepared_statements')).rows.map((row) => String(row.name)).sort();
       const shop = 'cool-shop.myshopify.com';
-      const exercise = async (storage: TokenStorage, app: string) => {
-        for (let round = 0; round < 2; round++) {
-          await storage.put(offlineRow(app, shop, { updatedAt: 1000 + round }));
-          assert.equal((await storage.get(offlineKey(app, shop)))?.updatedAt, 1000 + round);
-          assert.equal((await storage.getMany!([offlineKey(app, shop), offlineKey(app, 'b.myshopify.com')])).length, 1);
-          assert.equal((await storage.list({ app, limit: 10 })).length, 1);
-          assert.equal(await storage.leases.acquire(`prepared-${app}`, 'me', 10_000), true);
-          assert.equal(await storage.leases.release(`prepared-${app}`, 'me'), true);
+      const app = `prepared-${randomUUID()}`;
+      /**
+       * Runs a few calls of each kind twice on a pool of one connection with `params`; returns the
+       * names the statements were sent under and the statements the server holds afterwards.
+       */
+      const exercise = async (params: Record<string, string>) => {
+        const storage = await openPostgresStorage(urlWith({ schema: freshSchema('prepared'), pool: '1', ...params }), {
+          importDriver,
+        });
+        try {
+          named.length = 0;
+          for (let round = 0; round < 2; round++) {
+            await storage.put(offlineRow(app, shop, { updatedAt: 1000 + round }));
+            assert.equal((await storage.get(offlineKey(app, shop)))?.updatedAt, 1000 + round);
+            const many = await storage.getMany!([offlineKey(app, shop), offlineKey(app, 'b.myshopify.com')]);
+            assert.equal(many.length, 1);
+            assert.equal((await storage.list({ app, limit: 10 })).length, 1);
+            assert.equal(await storage.leases.acquire(`prepared-${app}`, 'me', 10_000), true);
+            assert.equal(await storage.leases.release(`prepared-${app}`, 'me'), true);
+          }
+          const names = [...named];
+          assert.ok(names.length >= 12);
+          const rows = (await pools.at(-1)!.query('SELECT name FROM pg_prepared_statements')).rows;
+          return { names, held: rows.map((row) => String(row.name)).sort() };
+        } finally {
+          await storage.close();
         }
       };
 
-      const app = `prepared-${randomUUID()}`;
-      const storage = await openPostgresStorage(
-        urlWith({ schema: freshSchema('prepared'), prepare: 'true', pool: '1' }),
-        {
-          importDriver,
-        },
+      const prepared = await exercise({ prepare: 'true' });
+      assert.ok(
+        prepared.names.every((name) => name?.startsWith('shoptoken_')),
+        String(prepared.names),
       );
-      try {
-        named.length = 0;
-        await exercise(storage, app);
-        assert.ok(named.length >= 12);
-        assert.ok(
-          named.every((name) => typeof name === 'string' && name.startsWith('shoptoken_')),
-          String(named),
-        );
-        // One connection: it holds each statement once, however often it ran.
-        assert.deepEqual(await prepared(pools.at(-1)!), [...new Set(named as string[])].sort());
-      } finally {
-        await storage.close();
-      }
+      // One connection: it holds each statement once, however often it ran.
+      assert.deepEqual(prepared.held, [...new Set(prepared.names as string[])].sort());
 
-      const plain = await openPostgresStorage(urlWith({ schema: freshSchema('unprepared'), pool: '1' }), {
-        importDriver,
-      });
-      try {
-        named.length = 0;
-        await exercise(plain, app);
-        assert.ok(named.length >= 12);
-        assert.deepEqual(
-          named.filter((name) => name !== undefined),
-          [],
-        );
-        assert.deepEqual(await prepared(pools.at(-1)!), []);
-      } finally {
-        await plain.close();
-      }
+      const plain = await exercise({});
+      assert.deepEqual(
+        plain.names.filter((name) => name !== undefined),
+        [],
+      );
+      assert.deepEqual(plain.held, []);
     });
 
     it('an unreachable server (a closed port) is a quick, retryable ERR_STORAGE without the password', async () => {
