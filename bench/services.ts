@@ -62,12 +62,18 @@ function reachable(url: string, store: StoreName): Promise<boolean> {
   });
 }
 
+/** `url` with `params` set. */
+function withParams(url: string | URL, params: Record<string, string>): string {
+  const parsed = new URL(url);
+  for (const [name, value] of Object.entries(params)) parsed.searchParams.set(name, value);
+  return parsed.toString();
+}
+
 /** `url` with `database` as its path and `params` added. */
 function withPath(url: string, database: string, params: Record<string, string> = {}): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
-  for (const [name, value] of Object.entries(params)) parsed.searchParams.set(name, value);
-  return parsed.toString();
+  return withParams(parsed, params);
 }
 
 /** The peer's PostgreSQL pool reads the port from the URL and has no default: always spell it. */
@@ -198,12 +204,8 @@ export async function prepareStore(store: StoreName): Promise<PreparedStore | st
 
 /** shoptoken's storage of `target`, through the same configuration path as apps (`openConfiguredStorage`). */
 export async function openOurs(target: StoreTarget, params: Record<string, string> = {}): Promise<TokenStorage> {
-  let database = target.ours;
-  if (Object.keys(params).length > 0) {
-    const url = new URL(database);
-    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-    database = url.toString();
-  }
+  // A SQLite target is a path, not a URL: only the network stores are given parameters.
+  const database = Object.keys(params).length > 0 ? withParams(target.ours, params) : target.ours;
   return (await openConfiguredStorage({ database, cwd: process.cwd() })).storage;
 }
 
