@@ -81,7 +81,7 @@ async function loadPool(importDriver: ImportDriver): Promise<typeof Pool> {
  * connection and refuses the same name for another text). The storage's statements come in a few
  * dozen shapes (a listing with or without a cursor, …), so a connection holds a few dozen at most.
  */
-export function statementName(text: string): string {
+function statementName(text: string): string {
   return `shoptoken_${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
 }
 
